@@ -1,0 +1,48 @@
+# dlnotes: two commands on a fresh machine with Python 3.11.
+#   make book   build the HTML book into _build/html (creates .venv on first use)
+#   make test   run every test: unit tests, notebook regression (nbval), built-book browser checks
+# Authors: make notebooks  re-executes every chapter in place and stores the outputs.
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+JOBS   ?= 2
+
+.PHONY: venv book test unit notebooks bench clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@echo "==> Setting up $(VENV) (first time: a few minutes; pip shows its progress)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --progress-bar on -r requirements.txt
+	$(BIN)/python -m pip install --no-deps -e .
+	@touch $(STAMP)
+
+book: venv
+	@echo "==> Building the book (executes changed chapters through the cache) into _build/html"
+	$(BIN)/jupyter-book build -W --keep-going .
+	@echo "==> Open _build/html/index.html"
+
+test: venv
+	@echo "==> Running unit tests, nbval on every chapter and the built-book browser tests"
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -v \
+	    --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg --nbval-cell-timeout 600 \
+	    tests chapters
+
+unit: venv
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile tests --ignore=tests/book
+
+notebooks: venv
+	@for nb in chapters/*.ipynb; do \
+	    echo "==> executing $$nb"; \
+	    $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	        --ExecutePreprocessor.timeout=600 "$$nb" || exit 1; \
+	done
+
+bench: venv
+	@for b in benchmarks/bench_*.py; do echo "==> $$b"; $(BIN)/python "$$b" || exit 1; done
+
+clean:
+	rm -rf _build
