@@ -8,6 +8,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 JOBS   ?= 2
+# One BLAS/OpenMP thread per process: with two pytest workers on two cores, threaded BLAS
+# oversubscribes the CPU and small matrix products become ~1000x slower.
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
 
 .PHONY: venv book test unit notebooks bench clean
 
