@@ -1,0 +1,14 @@
+"""Whole networks assembled from ``dlnotes.layers``: MLP, a small CNN, a VAE, RBMs and a DBN.
+
+Each is a Sequential with ``parameters()``/``gradients()`` for the optimisers,
+``forward(x, train)``/``backward(grad_out)``, ``predict``/``predict_proba``, and
+``to_torch()``/``from_torch()`` for the whole model. The generative models (``VAE``, ``RBM``,
+``DBN``) have their own training interfaces, described in their modules.
+"""
+
+from dlnotes.models.cnn import CNN
+from dlnotes.models.mlp import MLP
+from dlnotes.models.rbm import DBN, RBM
+from dlnotes.models.vae import VAE
+
+__all__ = ["CNN", "DBN", "MLP", "RBM", "VAE"]
