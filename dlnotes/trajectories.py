@@ -1,0 +1,69 @@
+"""Optimiser trajectories on the 2-D surfaces of ``dlnotes.surfaces``.
+
+``run`` puts a point θ = (x, y) into a one-element parameter list and hands it to a real
+``dlnotes.optim`` optimiser, exactly as a network's weights would be:
+
+    θ ← start
+    repeat steps times:  g ← ∇f(θ);  opt.step([g])      (θ is updated in place)
+
+and returns every iterate. The names below choose the optimiser and its defaults:
+
+    ==========  =====================================================
+    sgd         SGD(lr)
+    momentum    SGD(lr, momentum=0.9)
+    nesterov    SGD(lr, momentum=0.9, nesterov=True)
+    adagrad     Adagrad(lr)
+    rmsprop     RMSprop(lr)
+    adam        Adam(lr)
+    adamw       AdamW(lr)
+    ==========  =====================================================
+
+Any keyword given to ``run`` (lr, momentum, betas, eps, weight_decay, alpha, …) overrides these.
+"""
+
+import numpy as np
+
+from dlnotes import optim, surfaces
+from dlnotes._checks import check_int, check_real
+
+_OPTIMIZERS = {
+    "sgd": (optim.SGD, {}),
+    "momentum": (optim.SGD, {"momentum": 0.9}),
+    "nesterov": (optim.SGD, {"momentum": 0.9, "nesterov": True}),
+    "adagrad": (optim.Adagrad, {}),
+    "rmsprop": (optim.RMSprop, {}),
+    "adam": (optim.Adam, {}),
+    "adamw": (optim.AdamW, {}),
+}
+OPTIMIZERS = tuple(_OPTIMIZERS)
+
+
+def run(surface, optimizer, start=None, steps=100, **hyper):
+    """Iterates of ``optimizer`` on ``surface``: an array of shape (steps + 1, 2), row 0 = start.
+
+    surface: a ``surfaces.Surface`` or a name from ``surfaces.NAMES``.
+    optimizer: a name from ``OPTIMIZERS``; ``hyper`` are keyword arguments of its class.
+    start: (x, y); defaults to the surface's start point.
+    A diverging run fills the rest of the path with inf or nan instead of raising.
+    """
+    if isinstance(surface, str):
+        surface = surfaces.get(surface)
+    elif not isinstance(surface, surfaces.Surface):
+        raise TypeError(f"run: surface must be a Surface or a name, got {type(surface).__name__}")
+    if optimizer not in _OPTIMIZERS:
+        raise ValueError(f"run: optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
+    steps = check_int(steps, "steps", "run", low=0)
+    start = surface.start if start is None else start
+    if len(start) != 2:
+        raise ValueError(f"run: start must be a point (x, y), got {start!r}")
+    theta = np.array([check_real(c, "start", "run") for c in start])
+
+    cls, defaults = _OPTIMIZERS[optimizer]
+    opt = cls([theta], **{**defaults, **hyper})
+    path = np.empty((steps + 1, 2))
+    path[0] = theta
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(1, steps + 1):
+            opt.step([np.array(surface.grad(theta[0], theta[1]))])
+            path[t] = theta
+    return path

@@ -1,0 +1,154 @@
+// Small DOM, SVG and axis helpers shared by the explorers. No dependencies: the widgets must run in
+// a static HTML page with nothing but this code.
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+// Colour-blind-safe line colours (Okabe & Ito, with Tol's wine for a seventh) that read on light and dark.
+export const PALETTE = ["#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#AA4499"];
+
+function build(node, attrs, parent) {
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "text") node.textContent = value;
+    else node.setAttribute(key, value);
+  }
+  if (parent) parent.appendChild(node);
+  return node;
+}
+
+// <tag attrs> appended to parent; attrs.text sets the text content
+export const html = (tag, attrs = {}, parent = null) => build(document.createElement(tag), attrs, parent);
+export const svg = (tag, attrs = {}, parent = null) => build(document.createElementNS(SVG_NS, tag), attrs, parent);
+
+// Compact number for labels: 0.001 -> "1e-3", 12.5 -> "12.5", 1e-12 -> "1e-12"
+export function fmt(v, digits = 3) {
+  if (!Number.isFinite(v)) return String(v);
+  if (v !== 0 && (Math.abs(v) < 1e-2 || Math.abs(v) >= 1e4)) {
+    const [mant, exp] = v.toExponential(digits - 1).split("e");
+    return `${Number(mant)}e${Number(exp)}`;
+  }
+  return String(Number(v.toPrecision(digits)));
+}
+
+// Linear map of [d0, d1] onto [r0, r1], with .invert
+export function scale(d0, d1, r0, r1) {
+  const k = (r1 - r0) / (d1 - d0);
+  const map = (v) => r0 + (v - d0) * k;
+  map.invert = (r) => d0 + (r - r0) / k;
+  return map;
+}
+
+// About n round numbers (1, 2, 5 × 10^k steps) covering [lo, hi]
+export function ticks(lo, hi, n = 5) {
+  const raw = (hi - lo) / n;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw);
+  const out = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) {
+    out.push(Math.abs(v) < step * 1e-9 ? 0 : v); // no "-0" or 1e-17 labels
+  }
+  return out;
+}
+
+// Integer exponents e with 10^e in [10^lo, 10^hi], thinned to at most n labels
+export function logTicks(lo, hi, n = 6) {
+  const first = Math.ceil(lo - 1e-9);
+  const last = Math.floor(hi + 1e-9);
+  const every = Math.max(1, Math.ceil((last - first + 1) / n));
+  const out = [];
+  for (let e = first; e <= last; e += every) out.push(e);
+  return out;
+}
+
+// Axes with ticks, grid lines and labels inside the <svg> `root`; x and y are scales (pixels).
+// box = {left, top, right, bottom} in pixels; tick lists are in data units.
+export function axes(root, box, { x, y, xTicks, yTicks, xFormat = fmt, yFormat = fmt, xLabel, yLabel }) {
+  const g = svg("g", { class: "dln-axes" }, root);
+  for (const v of xTicks) {
+    const px = x(v);
+    svg("line", { x1: px, x2: px, y1: box.top, y2: box.bottom, class: "dln-grid" }, g);
+    svg("text", { x: px, y: box.bottom + 14, "text-anchor": "middle", text: xFormat(v) }, g);
+  }
+  for (const v of yTicks) {
+    const py = y(v);
+    svg("line", { x1: box.left, x2: box.right, y1: py, y2: py, class: "dln-grid" }, g);
+    svg("text", { x: box.left - 5, y: py + 4, "text-anchor": "end", text: yFormat(v) }, g);
+  }
+  svg("rect", {
+    x: box.left, y: box.top, width: box.right - box.left, height: box.bottom - box.top, class: "dln-frame",
+  }, g);
+  if (xLabel) {
+    svg("text", { x: (box.left + box.right) / 2, y: box.bottom + 30, "text-anchor": "middle", text: xLabel }, g);
+  }
+  if (yLabel) {
+    const cy = (box.top + box.bottom) / 2;
+    svg("text", { x: 12, y: cy, "text-anchor": "middle", transform: `rotate(-90 12 ${cy})`, text: yLabel }, g);
+  }
+  return g;
+}
+
+// A labelled <input type=range> calling onInput(value). log = true slides over log10(value);
+// values = [...] slides over the positions of a list. Returns {row, input, set(value)}.
+export function slider(parent, { label, control, min, max, step, value, log = false, values = null, onInput }) {
+  const row = html("label", { class: "dln-slider" }, parent);
+  html("span", { class: "dln-label", text: label }, row);
+  const range = values ? { min: 0, max: values.length - 1, step: 1 } : { min, max, step };
+  const input = html("input", { type: "range", ...range, "data-control": control }, row);
+  const out = html("output", {}, row);
+  const toValue = (p) => (values ? values[p] : log ? 10 ** p : p);
+  const set = (v) => {
+    input.value = values ? values.indexOf(v) : log ? Math.log10(v) : v;
+    out.textContent = fmt(v);
+  };
+  input.addEventListener("input", () => {
+    const v = toValue(Number(input.value));
+    out.textContent = fmt(v);
+    onInput(v);
+  });
+  set(value);
+  return { row, input, set };
+}
+
+// A labelled <select> over options = {value: label}, calling onChange(value). Returns the <select>.
+export function choice(parent, { label, control, options, onChange }) {
+  const row = html("label", { class: "dln-slider" }, parent);
+  html("span", { class: "dln-label", text: label }, row);
+  const select = html("select", { "data-control": control }, row);
+  for (const [value, text] of Object.entries(options)) html("option", { value, text }, select);
+  select.addEventListener("change", () => onChange(select.value));
+  return select;
+}
+
+// A labelled checkbox calling onChange(checked). Returns the <input>.
+export function toggle(parent, { label, control, onChange }) {
+  const row = html("label", { class: "dln-pick" }, parent);
+  const box = html("input", { type: "checkbox", "data-control": control }, row);
+  html("span", { text: label }, row);
+  box.addEventListener("change", () => onChange(box.checked));
+  return box;
+}
+
+// Calls redraw() when the page switches between light and dark theme; returns a disconnect function.
+export function onThemeChange(redraw) {
+  const watch = new MutationObserver(redraw);
+  for (const node of [document.documentElement, document.body]) {
+    watch.observe(node, { attributes: true, attributeFilter: ["data-theme", "data-jp-theme-light", "class"] });
+  }
+  const media = window.matchMedia("(prefers-color-scheme: dark)");
+  media.addEventListener("change", redraw);
+  return () => {
+    watch.disconnect();
+    media.removeEventListener("change", redraw);
+  };
+}
+
+// Pushes a change to the model: local in a static page, synced to Python in a live kernel.
+export function save(model, changes) {
+  for (const [key, value] of Object.entries(changes)) model.set(key, value);
+  model.save_changes();
+}
+
+// Subscribes redraw to every change:<key>; returns the unsubscribe function.
+export function listen(model, keys, redraw) {
+  for (const key of keys) model.on(`change:${key}`, redraw);
+  return () => keys.forEach((key) => model.off(`change:${key}`, redraw));
+}
