@@ -1,0 +1,42 @@
+// Loaded after require.js and before the ipywidgets html-manager (see nb_ipywidgets_js in
+// _config.yml), so that pages with widgets render from this site alone, without a network.
+// - anywidget: require.js loads its front-end module from _static/vendor/anywidget/index.js, which
+//   book/book_extension.py copies into the site from the installed anywidget package.
+// - html-manager: its bundle finds its icon fonts next to the URL that require.js gives its AMD
+//   modules; mapping the module names into _static/vendor/html-manager/ makes that URL real.
+// - MathJax: the widget controls typeset their labels with the MathJax 2 call
+//   MathJax.Hub.Queue(["Typeset", MathJax.Hub, element]); the book loads MathJax 3, which has no
+//   Hub (the call would throw), so a small MathJax.Hub.Queue does the same with MathJax 3.
+(function () {
+  var here = document.currentScript.src;
+  var vendor = function (path) { return new URL("vendor/" + path, here).href; };
+  window.requirejs.config({
+    paths: {
+      anywidget: vendor("anywidget/index"),
+      "@jupyter-widgets/html-manager": vendor("html-manager/html-manager"),
+      "@jupyter-widgets/html-manager/dist": vendor("html-manager"),
+    },
+  });
+
+  // Deferred scripts (MathJax) have run when DOMContentLoaded fires; widgets render on "load".
+  document.addEventListener("DOMContentLoaded", function () {
+    var mathjax = window.MathJax;
+    if (mathjax && mathjax.startup && !mathjax.Hub) {
+      mathjax.Hub = {
+        Queue: function (job) {
+          var element = job[2];
+          // Widget labels write LaTeX between dollars, as notebooks do; the book's MathJax reads
+          // only \( \) and \[ \] (dollars are MyST's job), so convert this element's text.
+          if (element.childElementCount === 0) {
+            element.textContent = element.textContent
+              .replace(/\$\$([^$]+)\$\$/g, "\\[$1\\]")
+              .replace(/\$([^$]+)\$/g, "\\($1\\)");
+          }
+          mathjax.startup.promise = mathjax.startup.promise.then(function () {
+            return mathjax.typesetPromise([element]);
+          });
+        },
+      };
+    }
+  });
+})();
