@@ -19,6 +19,7 @@ that a widget reacts, write a test like `test_fixture_widgets_react` with `drag`
 `wait_for_change`.
 """
 
+import json
 import os
 import re
 import shutil
@@ -59,6 +60,8 @@ WIDGET_CHECKS = [
     (f"{FIXTURE}.html", ".widget-slider .noUi-handle"),
     (f"{FIXTURE}.html", ".widget-slider .widget-label mjx-container"),  # LaTeX label typeset
     (f"{FIXTURE}.html", "button.fixture-counter"),
+    ("chapters/02_basics.html", '.dln-grad svg[data-role="grad-norms"]'),
+    ("chapters/05_training.html", '.dln-opt svg[data-role="contour"]'),
 ]
 
 pytestmark = pytest.mark.skipif(
@@ -364,6 +367,45 @@ def test_fixture_widgets_react(browser, server):
         page.click("button.fixture-counter")
         wait_for_change(page, "button.fixture-counter", before)
         assert visual_state(page, "button.fixture-counter") == "clicked 1 times"
+        assert log.errors == []
+    finally:
+        page.context.close()
+
+
+def test_gradient_explorer_reacts_on_the_built_page(browser, server):
+    """Chapter 2, no kernel: dragging the depth slider redraws the gradient norms from the stored grid."""
+    page, _, log = open_page(browser, server, "chapters/02_basics.html")
+    try:
+        plot = '.dln-grad svg[data-role="grad-norms"]'
+        before = page.locator(plot).first.get_attribute("data-config")
+        drag(page, '.dln-grad input[data-control="depth"]', dx=2000)  # past the right end: depth 50
+        page.wait_for_function(
+            "([sel, before]) => document.querySelector(sel).getAttribute('data-config') !== before",
+            arg=[plot, before],
+        )
+        after = page.locator(plot).first
+        assert after.get_attribute("data-config").endswith("|50")
+        assert len(json.loads(after.get_attribute("data-grad-norms"))) == 50
+        assert log.errors == []
+    finally:
+        page.context.close()
+
+
+def test_optimizer_explorer_reacts_on_the_built_page(browser, server):
+    """Chapter 5, no kernel: dragging SGD's learning rate recomputes only SGD's path, in the browser."""
+    page, _, log = open_page(browser, server, "chapters/05_training.html")
+    try:
+        plot = '.dln-opt svg[data-role="contour"]'
+        raw = page.locator(plot).first.get_attribute("data-final")
+        before = json.loads(raw)
+        drag(page, '.dln-opt input[data-control="lr-sgd"]', dx=-40)
+        page.wait_for_function(
+            "([sel, before]) => document.querySelector(sel).getAttribute('data-final') !== before",
+            arg=[plot, raw],
+        )
+        after = json.loads(page.locator(plot).first.get_attribute("data-final"))
+        assert after["sgd"] != before["sgd"]
+        assert all(after[name] == before[name] for name in before if name != "sgd")
         assert log.errors == []
     finally:
         page.context.close()
