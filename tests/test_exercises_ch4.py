@@ -30,6 +30,8 @@ def test_4_1_accepts_two_over_L(capsys):
         (2 / 4.0, "largest entry of A"),
         (0.9, "diverges"),
         (0.01, "still converges"),
+        (0, "step size is positive"),
+        (-0.4, "step size is positive"),
         ("0.4", "one finite real number"),
         ([0.1, 0.2], "one finite real number"),
     ],

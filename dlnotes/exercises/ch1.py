@@ -2,11 +2,11 @@
 and the checkers read the same numbers: ``from dlnotes.exercises.ch1 import BANDIT_MEANS``."""
 
 import math
-import numbers
 
 import numpy as np
 
 from dlnotes.exercises import checker
+from dlnotes.exercises.answers import call, close, first_hint, integer, real_number, real_numbers
 from dlnotes.settings import kmeans_step
 
 SIZES_TO_CHECK = ([2, 64, 64, 3], [784, 100, 10], [5, 1], [3, 7, 7, 7, 2])  # exercise 1.1
@@ -15,44 +15,21 @@ N_MODELS, N_TEST = 20, 100  # exercise 1.4
 BANDIT_MEANS, BANDIT_EPSILON = (0.2, 0.5, 0.8), 0.15  # exercise 1.5
 
 
-def _scalar(answer):
-    """The answer as one finite float, or None."""
-    if isinstance(answer, bool) or not isinstance(answer, numbers.Real) or not math.isfinite(answer):
-        return None
-    return float(answer)
-
-
-def _matches(value, candidates, rtol=1e-6):
-    """The message of the first (reference, message) pair whose reference equals value, else None."""
-    for reference, message in candidates:
-        if np.allclose(value, reference, rtol=rtol, atol=1e-12):
-            return message
-    return None
-
-
-def _call(fn, *args):
-    """(result, None) or (None, message) when the reader's function raises."""
-    try:
-        return fn(*args), None
-    except Exception as err:  # the reader's code: report whatever went wrong
-        return None, f"Calling your function raised {type(err).__name__}: {err}"
-
-
 @checker("1.1")
 def parameter_count(answer):
     """Answer: a function n_params(sizes) giving the number of trainable numbers of MLP(sizes)."""
     if not callable(answer):
         return False, "Give a function n_params(sizes) that returns an integer."
     for sizes in SIZES_TO_CHECK:
-        got, error = _call(answer, list(sizes))
+        got, error = call(answer, list(sizes))
         if error:
-            return False, error
-        if isinstance(got, bool) or not isinstance(got, numbers.Integral):
+            return False, f"Calling your function raised {error}"
+        if integer(got) is None:
             return False, f"n_params({sizes}) returned {type(got).__name__}; return an integer count."
         fan_in, fan_out = np.array(sizes[:-1]), np.array(sizes[1:])
         if got == int(np.sum(fan_in * fan_out + fan_out)):
             continue
-        hint = _matches(got, [
+        hint = first_hint(got, [
             (np.sum(fan_in * fan_out), "That counts the weights only: every output unit of a layer also has a bias."),
             (np.sum(fan_in * fan_out + fan_in), "One bias per *output* unit of each layer, not per input."),
             (np.sum(sizes), "That counts units (neurons); each unit has several parameters."),
@@ -65,17 +42,16 @@ def parameter_count(answer):
 @checker("1.2")
 def threshold_neuron(answer):
     """Answer: (w, b) with σ(w·3 + b) = 0.5 and σ(w·4 + b) = 0.9."""
-    values = np.atleast_1d(np.asarray(answer, dtype=object)).ravel()
-    parts = [_scalar(v) for v in values] if values.size == 2 else [None]
-    if None in parts:
+    values = real_numbers(answer, 2)
+    if values is None:
         return False, "Give a pair (w, b) of finite real numbers."
-    w, b = parts
+    w, b = values.tolist()
     slope = math.log(TARGET_P / (1 - TARGET_P))  # the logit of 0.9, per unit of x
     if math.isclose(w, slope, rel_tol=1e-6) and math.isclose(b, -THRESHOLD_X * slope, rel_tol=1e-6):
         return True, f"The threshold −b/w = {THRESHOLD_X:g}: the bias is what moves it away from 0."
     if w == 0:
         return False, "With w = 0 the output is the constant σ(b): the slope must be non-zero."
-    hint = _matches((w, b), [
+    hint = first_hint((w, b), [
         ((slope, THRESHOLD_X * slope), "σ is 0.5 where w·x + b = 0; check the sign of b."),
         ((TARGET_P, -THRESHOLD_X * TARGET_P), "w is not the probability 0.9: σ(w·4 + b) must equal 0.9."),
         ((math.log10(9), -THRESHOLD_X * math.log10(9)), "σ uses e, so invert it with the natural logarithm."),
@@ -99,9 +75,9 @@ def lloyd_step(answer):
     if not callable(answer):
         return False, "Give a function step(X, centers) that returns (new_centers, labels)."
     X, centers = _blobs_with_an_empty_centre()
-    got, error = _call(answer, X, centers.copy())
+    got, error = call(answer, X, centers.copy())
     if error:
-        return False, error
+        return False, f"Calling your function raised {error}"
     if not isinstance(got, tuple) or len(got) != 2:
         return False, "Return a pair (new_centers, labels)."
     new, labels = (np.asarray(a) for a in got)
@@ -120,7 +96,7 @@ def lloyd_step(answer):
         return False, "A centre that gets no point has no mean (NaN): leave it where it was."
     if np.allclose(new[:3], ref_new[:3]) and not np.allclose(new[3], centers[3]):
         return False, "A centre that gets no point should stay where it was."
-    if not np.allclose(new, ref_new, rtol=1e-10, atol=1e-12):
+    if not close(new, ref_new, rtol=1e-10):
         return False, "The assignments are right but the new centres are not: each is the mean of its points."
     return True, "Assignment then update: both halves can only lower the k-means objective."
 
@@ -136,7 +112,7 @@ def _expected_best(n_models, n_test):
 @checker("1.4")
 def best_of_many(answer):
     """Answer: the expected test accuracy of the best of N_MODELS coin-flip classifiers on N_TEST examples."""
-    value = _scalar(answer)
+    value = real_number(answer)
     if value is None:
         return False, "Give one finite real number: an accuracy between 0 and 1."
     exact = _expected_best(N_MODELS, N_TEST)
@@ -154,14 +130,14 @@ def best_of_many(answer):
 @checker("1.5")
 def epsilon_greedy_reward(answer):
     """Answer: the long-run mean reward per step of ε-greedy on BANDIT_MEANS with ε = BANDIT_EPSILON."""
-    value = _scalar(answer)
+    value = real_number(answer)
     if value is None:
         return False, "Give one finite real number: the expected reward per step."
     means, eps = np.array(BANDIT_MEANS), BANDIT_EPSILON
     best = means.max()
     if math.isclose(value, (1 - eps) * best + eps * means.mean(), rel_tol=1e-6):
         return True, "Exploring costs ε·(best − average) per step, the price of never being sure."
-    hint = _matches(value, [
+    hint = first_hint(value, [
         (best, "That is the reward of always pulling the best arm; with probability ε the agent explores."),
         ((1 - eps) * best + eps * np.mean(means[means < best]),
          "An exploring step picks any arm uniformly at random, the best one included."),

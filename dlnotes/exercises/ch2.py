@@ -1,61 +1,36 @@
 """Checkers for chapter 2 (deep-learning basics). The exercise data live here so the notebook and
 the checker read the same numbers: ``from dlnotes.exercises.ch2 import POINT_21``."""
 
-import numbers
-
 import numpy as np
 
 from dlnotes import activations, losses
 from dlnotes.exercises import checker
+from dlnotes.exercises.answers import call, close, first_hint, real_numbers
 from dlnotes.layers import Linear, ReLU, Sequential
 
 POINT_21 = (0.5, -1.0, 2.0)  # exercise 2.1: (x, y, z) for g = tanh(x·y) + x·z²
 SIZES_22 = (64, 128, 32, 10)  # exercise 2.2: the layer sizes of an MLP
 CHAIN_24 = {"depth": 20, "w": 3.0, "b": -1.5, "h0": 0.5}  # exercise 2.4: h_k = σ(w·h_{k−1} + b)
 
-_RTOL = 1e-6
-
-
-def _close(a, b):
-    return bool(np.allclose(a, b, rtol=_RTOL, atol=1e-12))
-
-
-def _numbers(answer, n):
-    """The answer as an array of n finite floats, or None."""
-    values = np.atleast_1d(np.asarray(answer, dtype=object)).ravel()
-    if values.size != n or not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values):
-        return None
-    values = values.astype(float)
-    return values if np.all(np.isfinite(values)) else None
-
-
-def _call(fn, *args):
-    """(result, None) from fn(*args), or (None, message) if the reader's function raised."""
-    try:
-        with np.errstate(all="ignore"):
-            return fn(*args), None
-    except Exception as err:  # the reader's code: report whatever went wrong
-        return None, f"Calling your function failed: {type(err).__name__}: {err}"
-
 
 @checker("2.1")
 def gradient_by_hand(answer):
     """Answer: (∂g/∂x, ∂g/∂y, ∂g/∂z) of g = tanh(x·y) + x·z² at POINT_21."""
-    got = _numbers(answer, 3)
+    got = real_numbers(answer, 3)
     if got is None:
         return False, "Give three finite real numbers: (dg/dx, dg/dy, dg/dz)."
     x, y, z = POINT_21
     slope = activations.tanh_grad(x * y)  # tanh′ at the point
     want = np.array([y * slope + z**2, x * slope, 2 * x * z])
-    if _close(got, want):
+    if close(got, want):
         return True, "x reaches g along two paths; their contributions add up."
-    if _close(got, -want):
+    if close(got, -want):
         return False, "Every sign is flipped: differentiate g itself, not −g."
-    if _close(got[0], y * slope) or _close(got[0], z**2):
+    if close(got[0], y * slope) or close(got[0], z**2):
         return False, "dg/dx misses a path: x enters g twice, through tanh(x·y) and through x·z²; add both."
-    if _close(got[:2], [y * np.tanh(x * y) + z**2, x * np.tanh(x * y)]):
+    if close(got[:2], [y * np.tanh(x * y) + z**2, x * np.tanh(x * y)]):
         return False, "The derivative of tanh(u) is 1 − tanh²(u), not tanh(u)."
-    wrong = [name for name, g, w in zip(("dg/dx", "dg/dy", "dg/dz"), got, want) if not _close(g, w)]
+    wrong = [name for name, g, w in zip(("dg/dx", "dg/dy", "dg/dz"), got, want) if not close(g, w)]
     return False, f"{', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} off. Apply the chain rule node by node."
 
 
@@ -89,20 +64,20 @@ def softplus_backward(answer):
         return False, "Give a function backward(x, g) that returns an array of the shape of x."
     x = np.array([[-800.0, -3.0, -0.5], [0.0, 0.7, 800.0]])
     g = np.array([[0.3, -1.2, 2.0], [1.0, -0.4, 0.9]])
-    result, error = _call(answer, x, g)
+    result, error = call(answer, x, g, quiet=True)
     if error:
-        return False, error
+        return False, f"Calling your function failed: {error}"
     got = np.asarray(result, dtype=float)
     if got.shape != x.shape:
         return False, f"Return an array of the shape of x {x.shape}, got {got.shape}."
     want = g * activations.sigmoid(x)
     if not np.all(np.isfinite(got)):
         return False, "Some entries are inf or nan at x = ±800: rewrite the derivative so nothing overflows."
-    if _close(got, want):
+    if close(got, want):
         return True, "softplus′ = σ, evaluated stably, times the upstream gradient."
-    if _close(got, activations.sigmoid(x)):
+    if close(got, activations.sigmoid(x)):
         return False, "That is dy/dx alone: multiply by the upstream gradient g (the chain rule)."
-    if _close(got, g * np.logaddexp(0.0, x)):
+    if close(got, g * np.logaddexp(0.0, x)):
         return False, "That is g times softplus(x), the forward value; differentiate it first."
     return False, "Not the gradient. Differentiate log(1 + eˣ) and check it with numerical_gradient."
 
@@ -110,7 +85,7 @@ def softplus_backward(answer):
 @checker("2.4")
 def sigmoid_chain_ratio(answer):
     """Answer: ∂h_d/∂h_0 for the chain h_k = σ(w·h_{k−1} + b) described by CHAIN_24."""
-    got = _numbers(answer, 1)
+    got = real_numbers(answer, 1)
     if got is None:
         return False, "Give one finite real number: the derivative dh_d/dh_0."
     d, w, b, h = CHAIN_24["depth"], CHAIN_24["w"], CHAIN_24["b"], CHAIN_24["h0"]
@@ -121,7 +96,7 @@ def sigmoid_chain_ratio(answer):
         h = activations.sigmoid(z)
     want = float(np.prod(factors))
     value = got[0]
-    if _close(value, want):
+    if close(value, want):
         return True, f"Each layer multiplies the gradient by {factors[0]:.2f}: geometric decay with depth."
     slopes = float(np.prod([f / w for f in factors]))
     hints = [
@@ -131,7 +106,7 @@ def sigmoid_chain_ratio(answer):
         (want / factors[0], "Count the layers: there is one factor per layer, d in all."),
         (want * factors[0], "Count the layers: there is one factor per layer, d in all."),
     ]
-    hint = next((message for value_, message in hints if _close(value, value_)), None)
+    hint = first_hint(value, hints)
     if hint:
         return False, hint
     return False, "Not this value. Run the forward pass first: what is z at every layer?"
@@ -156,9 +131,9 @@ def two_layer_backward(answer):
     x, y = rng.standard_normal((8, 4)), rng.standard_normal((8, 3))
     W1, b1 = rng.standard_normal((5, 4)), rng.standard_normal(5)
     W2, b2 = rng.standard_normal((3, 5)), rng.standard_normal(3)
-    result, error = _call(answer, x, y, W1, b1, W2, b2)
+    result, error = call(answer, x, y, W1, b1, W2, b2, quiet=True)
     if error:
-        return False, error
+        return False, f"Calling your function failed: {error}"
     try:
         got = [np.asarray(g, dtype=float) for g in result]
     except (TypeError, ValueError):
@@ -172,9 +147,9 @@ def two_layer_backward(answer):
             if g.shape == w.shape[::-1]:
                 return False, f"{name} is transposed: a gradient has the shape of its parameter, {w.shape}."
             return False, f"{name} must have the shape of its parameter {w.shape}, got {g.shape}."
-    if all(_close(g, w) for g, w in zip(got, want)):
+    if all(close(g, w) for g, w in zip(got, want)):
         return True, "All four match the layer-by-layer backward of dlnotes.layers."
-    if all(_close(g, -w) for g, w in zip(got, want)):
+    if all(close(g, -w) for g, w in zip(got, want)):
         return False, "Every sign is flipped: the loss is mean((ŷ − y)²), its gradient is 2(ŷ − y)/n."
     factors = (
         (y.shape[1], "the mean runs over every entry of ŷ (n = ŷ.size), not only over the rows"),
@@ -183,8 +158,8 @@ def two_layer_backward(answer):
         (y.size / 2, "both the 2 from the square and the 1/n of the mean"),
     )
     for factor, why in factors:
-        if all(_close(g, factor * w) for g, w in zip(got, want)):
+        if all(close(g, factor * w) for g, w in zip(got, want)):
             return False, f"Off by a constant factor: in ∂L/∂ŷ, check {why}."
-    if _close(got[2], want[2]) and _close(got[3], want[3]):
+    if close(got[2], want[2]) and close(got[3], want[3]):
         return False, "dW2 and db2 are right; the first layer is not. Did you multiply by relu′(z1) on the way down?"
     return False, "dW2 or db2 is off already: start from ∂L/∂ŷ = 2(ŷ − y)/n with n = ŷ.size."

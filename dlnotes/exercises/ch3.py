@@ -5,12 +5,11 @@ The answers of 3.1 and 3.4 are PyTorch objects, so those checkers import torch w
 importing this module does not.
 """
 
-import numbers
-
 import numpy as np
 
 from dlnotes import activations, losses
 from dlnotes.exercises import checker
+from dlnotes.exercises.answers import call, close, first_hint, integer
 from dlnotes.layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential, Tanh
 from dlnotes.optim import SGD
 from dlnotes.parity import max_abs_diff, to_numpy
@@ -35,22 +34,6 @@ def twin_net():
     """A fresh dlnotes ``Sequential(Linear(6, 5), Tanh(), Linear(5, 3))`` with fixed weights (3.1, 3.4)."""
     rng = np.random.default_rng(TWIN_SEED)
     return Sequential(Linear(6, 5, rng=rng), Tanh(), Linear(5, 3, rng=rng))
-
-
-def _first_match(value, candidates, atol=1e-10):
-    """The message of the first (reference, message) whose reference has value's shape and values."""
-    for reference, message in candidates:
-        if np.shape(reference) == np.shape(value) and np.allclose(value, reference, rtol=0, atol=atol):
-            return message
-    return None
-
-
-def _attempt(fn, *args):
-    """(result, None), or (None, message) if calling the reader's code raised."""
-    try:
-        return fn(*args), None
-    except Exception as err:  # the reader's code: report whatever went wrong
-        return None, f"{type(err).__name__}: {err}"
 
 
 # ------------------------------------------------------------------------------- 3.1
@@ -79,7 +62,7 @@ def module_twin(answer):
     import torch
 
     with torch.no_grad():
-        out, error = _attempt(answer, torch.from_numpy(TWIN_PROBE))
+        out, error = call(answer, torch.from_numpy(TWIN_PROBE))
     if error:
         hint = " Make the parameters float64 with .double()." if "dtype" in error or "Double" in error else ""
         return False, f"Calling it on a float64 batch of shape {TWIN_PROBE.shape} raised {error}.{hint}"
@@ -89,11 +72,11 @@ def module_twin(answer):
         return False, f"The output should have shape {expected.shape} (batch, classes), got {out.shape}."
     if max_abs_diff(out, expected) < 1e-12:
         return True, "Same outputs as the dlnotes network, to round-off."
-    hint = _first_match(out, [
+    hint = first_hint(out, [
         (_twin_outputs(lambda h: h), "The outputs match the network without its hidden activation: apply tanh."),
         (_twin_outputs(activations.relu), "The outputs match a ReLU network; the dlnotes network uses tanh."),
         (_twin_outputs(activations.sigmoid), "The outputs match a sigmoid network; the dlnotes network uses tanh."),
-    ])
+    ], rtol=0, atol=1e-10)
     if hint:
         return False, hint
     if max_abs_diff(out, expected) < 1e-5:
@@ -122,7 +105,7 @@ def _count(layers):
 @checker("3.2")
 def parameter_count(answer):
     """Answer: the number of trainable parameters of the CNN of exercise 3.2, an integer."""
-    if isinstance(answer, bool) or not isinstance(answer, numbers.Integral):
+    if integer(answer) is None:
         return False, f"Give a whole number (an int), got {type(answer).__name__}."
     features, classifier = _digit_cnn()
     total = _count([features, classifier])
@@ -133,12 +116,12 @@ def parameter_count(answer):
     # a kernel counted as k×k only, instead of C_in × k × k
     kernel_only = sum(c.out_channels * (c.in_channels - 1) * np.prod(c.kernel_size)
                       for c in with_bias if isinstance(c, Conv2d))
-    hint = _first_match(answer, [
+    hint = first_hint(answer, [
         (total - biases, "That leaves out the biases: one per output channel or unit."),
         (total - kernel_only, "A conv kernel is not k×k alone: it spans every input channel (C_out × C_in × k × k)."),
         (_count(_digit_cnn(second_padding=1)),
          "The second conv has no padding, so it shrinks the feature map; recount the flattened size."),
-    ])
+    ], rtol=0, atol=1e-10)
     return False, hint or "Count weight and bias of each conv and of the Linear layer; track the map size layer by layer."
 
 
@@ -165,14 +148,14 @@ def per_example_gradients(answer):
         return False, f"The axes are swapped: each example's gradient has the shape of W, {VMAP_W.shape}."
     if got.shape != expected.shape:
         return False, f"The answer should have shape {expected.shape} (examples, classes, features), got {got.shape}."
-    if np.allclose(got, expected, rtol=1e-10, atol=1e-12):
+    if close(got, expected, rtol=1e-10):
         return True, "One gradient per example; their mean is the gradient of the batch loss."
     mean = np.broadcast_to(expected.mean(axis=0), expected.shape)
-    hint = _first_match(got, [
+    hint = first_hint(got, [
         (mean, "Every example got the same gradient, that of the batch mean: differentiate one example's loss."),
         (expected / n, f"Each gradient is 1/{n} of the expected one: do not divide an example's loss by the batch size."),
         (-expected, "The sign is flipped: the gradient points uphill, towards larger loss."),
-    ])
+    ], rtol=0, atol=1e-10)
     return False, hint or "Each row should be the gradient of that example's cross-entropy alone; check the labels."
 
 
@@ -202,7 +185,7 @@ def functional_sgd_step(answer):
     params = {name: torch.from_numpy(value.copy()) for name, value in before.items()}
     snapshot = {name: t.clone() for name, t in params.items()}
     x, y = torch.from_numpy(_STEP_X), torch.from_numpy(_STEP_Y)
-    new, error = _attempt(answer, module, params, x, y, STEP_LR)
+    new, error = call(answer, module, params, x, y, STEP_LR)
     if error:
         return False, f"Calling sgd_step(module, params, x, y, lr) raised {error}"
     if any(not torch.equal(params[name], snapshot[name]) for name in params) or set(params) != set(snapshot):
@@ -214,7 +197,7 @@ def functional_sgd_step(answer):
         return False, "Each returned tensor should have the shape of the parameter it replaces."
 
     def matches(reference):
-        return all(np.allclose(got[name], reference[name], rtol=1e-10, atol=1e-12) for name in after)
+        return all(close(got[name], reference[name], rtol=1e-10) for name in after)
 
     if matches(after):
         return True, "θ ← θ − lr·∇L(θ), computed without mutating anything: the step of torch.optim.SGD."

@@ -1,11 +1,10 @@
 """Checkers for chapter 4 (theory). The exercise data live here so the notebook and the
 checker read the same numbers: ``from dlnotes.exercises.ch4 import QUADRATIC_A``."""
 
-import numbers
-
 import numpy as np
 
 from dlnotes.exercises import checker
+from dlnotes.exercises.answers import call, close, first_hint, real_numbers
 from dlnotes.probability import kl_divergence
 from dlnotes.theory import optimal_gd, optimal_heavy_ball, quadratic_rate
 
@@ -16,39 +15,21 @@ KL_Q = np.array([0.1, 0.6, 0.3])
 LINE_X = np.arange(8.0)  # exercise 4.4
 LINE_Y = np.array([1.1, 2.9, 5.2, 6.8, 9.1, 11.2, 12.8, 15.1])
 
-_RTOL = 1e-6
-
-
-def _close(a, b):
-    return bool(np.allclose(a, b, rtol=_RTOL, atol=1e-12))
-
-
-def _diagnose(value, mistakes):
-    """The message of the first (expected, message) in ``mistakes`` that ``value`` matches, else None."""
-    return next((message for expected, message in mistakes if _close(value, expected)), None)
-
-
-def _reals(answer, n):
-    """The answer as n floats, or None if it is not n real numbers."""
-    values = np.atleast_1d(np.asarray(answer, dtype=object)).ravel()
-    if values.size != n or not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values):
-        return None
-    values = values.astype(float)
-    return values if np.all(np.isfinite(values)) else None
-
 
 @checker("4.1")
 def largest_stable_step(answer):
     """Answer: the supremum of the step sizes for which GD converges on ½xᵀAx − bᵀx."""
-    value = _reals(answer, 1)
+    value = real_numbers(answer, 1)
     if value is None:
         return False, "Give one finite real number: the step size."
     eta = value[0]
+    if eta <= 0:
+        return False, "A step size is positive: with η ≤ 0 gradient descent does not move downhill at all."
     lam = np.linalg.eigvalsh(QUADRATIC_A)
     mu, L = lam[0], lam[-1]
-    if _close(eta, 2.0 / L):
+    if close(eta, 2.0 / L):
         return True, "Below this step every direction contracts; at it, the steepest one stops shrinking."
-    hint = _diagnose(eta, [
+    hint = first_hint(eta, [
         (1.0 / L, "That step converges, but it is not the largest: |1 − ηλ| may go up to 1, not just to 0."),
         (2.0 / mu, "That is the limit for the flattest direction; the steepest direction diverges first."),
         (2.0 / (L + mu), "That is the step with the fastest rate, not the largest step that still converges."),
@@ -63,17 +44,17 @@ def largest_stable_step(answer):
 @checker("4.2")
 def tuned_momentum(answer):
     """Answer: (lr, momentum) of Polyak's tuned heavy ball for curvatures in [1, 100]."""
-    values = _reals(answer, 2)
+    values = real_numbers(answer, 2)
     if values is None:
         return False, "Give a pair (lr, momentum) of finite real numbers."
     lr, beta = values
     best_lr, best_beta, best_rate = optimal_heavy_ball(MOMENTUM_L, MOMENTUM_MU)
     gd_rate = optimal_gd(MOMENTUM_L, MOMENTUM_MU)[1]
-    if _close(lr, best_lr) and _close(beta, best_beta):
+    if close(lr, best_lr) and close(beta, best_beta):
         return True, f"These reach the rate {best_rate:.4f} per step, against {gd_rate:.4f} for the best plain GD."
-    if _close(lr, best_beta) and _close(beta, best_lr):
+    if close(lr, best_beta) and close(beta, best_lr):
         return False, "The two numbers are in the wrong order: (lr, momentum)."
-    if _close(beta, best_rate):
+    if close(beta, best_rate):
         return False, "Your momentum equals the rate you hope to reach; the tuned momentum is a different function of κ."
     if beta == 0:
         return False, "Momentum 0 is plain gradient descent; the exercise asks for the heavy ball."
@@ -86,13 +67,13 @@ def tuned_momentum(answer):
 @checker("4.3")
 def kl_both_ways(answer):
     """Answer: (KL(p ‖ q), KL(q ‖ p)) in nats for the distributions KL_P, KL_Q."""
-    values = _reals(answer, 2)
+    values = real_numbers(answer, 2)
     if values is None:
         return False, "Give a pair (KL(p‖q), KL(q‖p)) of finite real numbers."
     forward, reverse = float(kl_divergence(KL_P, KL_Q)), float(kl_divergence(KL_Q, KL_P))
-    if _close(values, [forward, reverse]):
+    if close(values, [forward, reverse]):
         return True, "The two directions differ: KL is not symmetric."
-    hint = _diagnose(values, [
+    hint = first_hint(values, [
         ([reverse, forward], "Right numbers, wrong order: KL(p‖q) averages log(p/q) under p."),
         ([forward / np.log(2), reverse / np.log(2)], "These are in bits (log base 2); the chapter uses nats."),
         ([-forward, -reverse], "Check the sign: a KL divergence is never negative."),
@@ -107,19 +88,19 @@ def kl_both_ways(answer):
 @checker("4.4")
 def gaussian_mle(answer):
     """Answer: (w, b, sigma2), the maximum-likelihood fit of y = w·x + b + N(0, σ²) to LINE_X, LINE_Y."""
-    values = _reals(answer, 3)
+    values = real_numbers(answer, 3)
     if values is None:
         return False, "Give a triple (w, b, sigma2) of finite real numbers."
     w, b = np.polyfit(LINE_X, LINE_Y, 1)
     sse = float(np.sum((LINE_Y - (w * LINE_X + b)) ** 2))
     n = LINE_X.size
-    if not _close(values[:2], [w, b]):
+    if not close(values[:2], [w, b]):
         return False, "w and b are off: with σ fixed, maximising the Gaussian likelihood is minimising squared error."
     s2 = values[2]
-    if _close(s2, sse / n):
+    if close(s2, sse / n):
         return True, "The likelihood is highest at these three values."
     unbiased = "That is an unbiased estimate; set the derivative of the NLL with respect to σ² to zero instead."
-    hint = _diagnose(s2, [
+    hint = first_hint(s2, [
         (sse / (n - 2), unbiased),
         (sse / (n - 1), unbiased),
         (np.sqrt(sse / n), "That is σ; the exercise asks for the variance σ²."),
@@ -130,6 +111,12 @@ def gaussian_mle(answer):
     return False, "w and b are right; σ² is not. Write the mean NLL as a function of σ² and minimise it."
 
 
+def _two_arrays(pair):
+    """The reader's pair of gradients as two float arrays (raises if it is not a pair)."""
+    first, second = (np.asarray(g, dtype=float) for g in pair)
+    return first, second
+
+
 @checker("4.5")
 def reparameterised_gradient(answer):
     """Answer: a function grad(mu, sigma, eps) -> (d/dmu, d/dsigma) of z², z = mu + sigma·eps."""
@@ -137,20 +124,19 @@ def reparameterised_gradient(answer):
         return False, "Give a function grad(mu, sigma, eps) that returns a pair of arrays."
     mu, sigma = np.array([0.5, -1.0, 2.0]), np.array([1.5, 0.2, 0.7])
     eps = np.array([0.3, -1.1, 0.8])
-    try:
-        got = answer(mu, sigma, eps)
-        got_mu, got_sigma = (np.asarray(g, dtype=float) for g in got)
-    except Exception as err:  # the reader's code: report what went wrong, whatever it was
-        return False, f"Calling grad(mu, sigma, eps) with arrays of shape (3,) failed: {type(err).__name__}: {err}"
+    got, error = call(lambda: _two_arrays(answer(mu, sigma, eps)))
+    if error:
+        return False, f"Calling grad(mu, sigma, eps) with arrays of shape (3,) failed: {error}"
+    got_mu, got_sigma = got
     if got_mu.shape != mu.shape or got_sigma.shape != mu.shape:
         return False, f"Return two arrays of shape {mu.shape}, one entry per (mu, sigma, eps) triple."
     z = mu + sigma * eps
-    ok_mu, ok_sigma = _close(got_mu, 2 * z), _close(got_sigma, 2 * z * eps)
+    ok_mu, ok_sigma = close(got_mu, 2 * z), close(got_sigma, 2 * z * eps)
     if ok_mu and ok_sigma:
         return True, "Averaged over ε ~ N(0, 1) these give 2μ and 2σ, the gradients of E[z²] = μ² + σ²."
-    if ok_mu and _close(got_sigma, 2 * z):
+    if ok_mu and close(got_sigma, 2 * z):
         return False, "d/dmu is right. For d/dsigma, remember dz/dsigma is not 1."
-    if _close(got_mu, 2 * mu) or _close(got_sigma, 2 * sigma):
+    if close(got_mu, 2 * mu) or close(got_sigma, 2 * sigma):
         return False, "Those are the exact gradients of E[z²]; the exercise asks for the one-sample gradient at eps."
     if ok_mu:
         return False, "d/dmu is right; d/dsigma is not. Apply the chain rule through z = mu + sigma·eps."

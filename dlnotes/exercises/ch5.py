@@ -6,6 +6,7 @@ import numpy as np
 
 from dlnotes import activations, init, optim
 from dlnotes.exercises import checker
+from dlnotes.exercises.answers import call, close, first_hint, float_array
 
 TANH_X = np.linspace(-4.0, 4.0, 17)  # exercise 5.1: where the reader's tanh′ is evaluated
 SMOOTHING_K, SMOOTHING_EPS = 10, 0.1  # exercise 5.2: classes and label smoothing ε
@@ -17,34 +18,11 @@ BN_BATCH = np.array([[1.0, 0.0, 5.0], [2.0, 0.5, 5.5], [4.0, -0.5, 4.0], [7.0, 1
 BN_MOMENTUM = 0.1  # exercise 5.5: running_var after one training batch, starting from 1
 
 
-def _floats(answer, shape):
-    """The answer as a finite float array of ``shape``, or None if it is not one."""
-    try:
-        values = np.asarray(answer)
-    except ValueError:  # a ragged list
-        return None
-    if values.dtype.kind not in "iuf":  # no strings, booleans or objects
-        return None
-    values = values.astype(float)
-    if values.shape != shape and values.size == int(np.prod(shape)):
-        values = values.reshape(shape)  # a scalar in a list, a flat list for a vector: fine
-    return values if values.shape == shape and np.all(np.isfinite(values)) else None
-
-
-def _matches(value, want):
-    return bool(np.allclose(value, want, rtol=1e-6, atol=1e-12))
-
-
-def _first_hint(value, mistakes):
-    """The message of the first (wrong answer, message) pair that ``value`` equals, else None."""
-    return next((message for wrong, message in mistakes if _matches(value, wrong)), None)
-
-
 def _verdict(value, want, praise, mistakes, fallback):
     """(True, praise) for the right value, else (False, the matching hint or the fallback)."""
-    if _matches(value, want):
+    if close(value, want):
         return True, praise
-    return False, _first_hint(value, mistakes) or fallback
+    return False, first_hint(value, mistakes) or fallback
 
 
 @checker("5.1")
@@ -52,11 +30,9 @@ def tanh_slope_from_sigmoid(answer):
     """Answer: a function x -> tanh′(x), written with the sigmoid only (tanh x = 2σ(2x) − 1)."""
     if not callable(answer):
         return False, "Give a function that takes an array x and returns tanh′(x) elementwise."
-    try:
-        with np.errstate(all="ignore"):
-            got = _floats(answer(TANH_X), TANH_X.shape)
-    except Exception as err:  # the reader's code: report whatever went wrong
-        return False, f"Calling your function on an array failed: {type(err).__name__}: {err}"
+    got, error = call(lambda: float_array(answer(TANH_X), TANH_X.shape), quiet=True)
+    if error:
+        return False, f"Calling your function on an array failed: {error}"
     if got is None:
         return False, f"Return one finite number per entry of x: shape {TANH_X.shape}."
     s2 = activations.sigmoid(2 * TANH_X)
@@ -71,7 +47,7 @@ def tanh_slope_from_sigmoid(answer):
 @checker("5.2")
 def smoothed_margin(answer):
     """Answer: the logit gap z_y − z_k (k ≠ y) that minimises cross-entropy with label smoothing ε, K classes."""
-    got = _floats(answer, ())
+    got = float_array(answer, ())
     if got is None:
         return False, "Give one finite number: the gap z_y − z_k between the true class and any other."
     k, eps = SMOOTHING_K, SMOOTHING_EPS
@@ -108,7 +84,7 @@ def _adam_variant(bias_correct_m, bias_correct_v):
 @checker("5.3")
 def adam_by_hand(answer):
     """Answer: θ after three Adam steps (lr = ADAM_LR, default betas and eps) from ADAM_START with ADAM_GRADS."""
-    got = _floats(answer, ADAM_START.shape)
+    got = float_array(answer, ADAM_START.shape)
     if got is None:
         return False, f"Give θ as {ADAM_START.size} finite numbers, one per coordinate."
     want = _adam_reference()
@@ -126,7 +102,7 @@ def adam_by_hand(answer):
 @checker("5.4")
 def he_std(answer):
     """Answer: the standard deviation of He (Kaiming) normal initialisation for a ReLU layer of shape HE_SHAPE."""
-    got = _floats(answer, ())
+    got = float_array(answer, ())
     if got is None:
         return False, "Give one finite number: the standard deviation of the weights."
     fan_out, fan_in = HE_SHAPE
@@ -144,7 +120,7 @@ def he_std(answer):
 def running_variance(answer):
     """Answer: BatchNorm1d's running_var after one training batch BN_BATCH, momentum BN_MOMENTUM, from 1."""
     shape = (BN_BATCH.shape[1],)
-    got = _floats(answer, shape)
+    got = float_array(answer, shape)
     if got is None:
         return False, f"Give running_var as {shape[0]} finite numbers, one per feature."
     mom = BN_MOMENTUM

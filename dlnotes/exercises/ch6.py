@@ -1,12 +1,11 @@
 """Checkers for chapter 6 (neural-network models). The exercise data live here so the notebook
 and the checker read the same numbers: ``from dlnotes.exercises.ch6 import CONV_61``."""
 
-import numbers
-
 import numpy as np
 
 from dlnotes.activations import sigmoid
 from dlnotes.exercises import checker
+from dlnotes.exercises.answers import call, close, first_hint, integers
 from dlnotes.layers.conv import output_size
 from dlnotes.layers.recurrent import GRU
 
@@ -23,34 +22,6 @@ GRU_64 = {"input_size": 3, "hidden_size": 4, "batch": 5, "seed": 64}
 KL_MU = np.array([[0.0, 0.0, 0.0], [1.0, -0.5, 0.2], [0.3, 2.0, -1.0], [-0.7, 0.1, 0.4]])
 KL_LOGVAR = np.array([[0.0, 0.0, 0.0], [-1.0, 0.5, 0.0], [0.2, -2.0, 1.0], [-0.3, 0.7, -0.6]])
 
-_RTOL = 1e-6
-
-
-def _close(a, b):
-    return bool(np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=_RTOL, atol=1e-12))
-
-
-def _diagnose(value, mistakes):
-    """The message of the first (expected, message) in ``mistakes`` that ``value`` matches, else None."""
-    return next((message for expected, message in mistakes if _close(value, expected)), None)
-
-
-def _integers(answer, n):
-    """The answer as a tuple of n ints, or None if it is not n integers."""
-    values = answer if isinstance(answer, (tuple, list, np.ndarray)) else [answer]
-    values = list(np.ravel(np.asarray(values, dtype=object)))
-    if len(values) != n or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in values):
-        return None
-    return tuple(int(v) for v in values)
-
-
-def _call(fn, args, signature):
-    """fn(*args) as a float array, or (None, message) when calling it fails."""
-    try:
-        return np.asarray(fn(*args), dtype=float), None
-    except Exception as err:  # the reader's code: report what went wrong, whatever it was
-        return None, f"Calling {signature} failed: {type(err).__name__}: {err}"
-
 
 # --- 6.1 output size --------------------------------------------------------------------------
 
@@ -61,7 +32,7 @@ def _out(size, k, s, p, d, rounding=np.floor, plus_one=1):
 @checker("6.1")
 def conv_output_size(answer):
     """Answer: (H_out, W_out) of the convolution CONV_61."""
-    value = _integers(answer, 2)
+    value = integers(answer, 2)
     if value is None:
         return False, "Give a pair of integers (H_out, W_out)."
     c = CONV_61
@@ -71,7 +42,7 @@ def conv_output_size(answer):
         return True, "The dilated kernel spans d·(k − 1) + 1 pixels; the rest is counting strides."
     k, s, p, d = c["kernel_size"], c["stride"], c["padding"], c["dilation"]
     sizes = (c["height"], c["width"])
-    hint = _diagnose(value, [
+    hint = first_hint(value, [
         (tuple(_out(n, k, s, p, 1) for n in sizes), "A dilated kernel covers more than k pixels: use the dilation."),
         (tuple(_out(n, k, s, p, d, np.ceil) for n in sizes), "Frameworks round the division down, not up."),
         (tuple(_out(n, k, s, p, d, plus_one=0) for n in sizes), "Off by one: count the first window position too."),
@@ -87,7 +58,7 @@ def conv_output_size(answer):
 @checker("6.2")
 def conv_vs_dense_parameters(answer):
     """Answer: (parameters of the conv layer, parameters of the equivalent dense layer) for CONV_62."""
-    value = _integers(answer, 2)
+    value = integers(answer, 2)
     if value is None:
         return False, "Give a pair of integers (conv parameters, dense parameters)."
     c_in, c_out, k, s = (CONV_62[key] for key in ("in_channels", "out_channels", "kernel_size", "image_size"))
@@ -122,13 +93,13 @@ def _receptive_field(stack, use_stride=True, use_dilation=True):
 @checker("6.3")
 def receptive_field(answer):
     """Answer: the receptive field (one side, in input pixels) of one output pixel of STACK_63."""
-    value = _integers(answer, 1)
+    value = integers(answer, 1)
     if value is None:
         return False, "Give one integer: the side of the receptive field in input pixels."
     expected = _receptive_field(STACK_63)
     if value[0] == expected:
         return True, "Each window widens the field by (k − 1)·d times the product of the strides below it."
-    hint = _diagnose(value[0], [
+    hint = first_hint(value[0], [
         (_receptive_field(STACK_63, use_stride=False), "Strides below a layer multiply its contribution: a step of "
                                                        "one pixel there is several pixels of the input."),
         (_receptive_field(STACK_63, use_dilation=False), "The last convolution is dilated: its taps are d apart."),
@@ -178,15 +149,15 @@ def gru_candidate(answer):
     if not callable(answer):
         return False, "Give a function candidate(gru, x_t, h_prev) that returns an (N, H) array."
     gru, x, h = gru_64()
-    got, error = _call(answer, (gru, x, h), "candidate(gru, x_t, h_prev)")
+    got, error = call(lambda: np.asarray(answer(gru, x, h), dtype=float))
     if error:
-        return False, error
+        return False, f"Calling candidate(gru, x_t, h_prev) failed: {error}"
     if got.shape != h.shape:
         return False, f"Return one value per example and hidden unit: shape {h.shape}, got {got.shape}."
     options = _candidates(gru, x, h)
-    if _close(got, options["right"]):
+    if close(got, options["right"]):
         return True, "The reset gate scales the whole hidden half, W_hn h + b_hn, as torch computes it."
-    hint = _diagnose(got, [
+    hint = first_hint(got, [
         (options["reset inside"], "That is the form of Cho et al. (2014), r applied to h before W_hn; torch applies "
                                   "r after the product."),
         (options["bias outside"], "Almost: in torch the reset gate multiplies b_hn as well."),
@@ -204,12 +175,12 @@ def vae_kl(answer):
     """Answer: a function kl(mu, logvar) -> (N,) array of KL(N(μ, diag σ²) ‖ N(0, I)), one per example."""
     if not callable(answer):
         return False, "Give a function kl(mu, logvar) that returns one KL value per example."
-    got, error = _call(answer, (KL_MU.copy(), KL_LOGVAR.copy()), "kl(mu, logvar) with (4, 3) arrays")
+    got, error = call(lambda: np.asarray(answer(KL_MU.copy(), KL_LOGVAR.copy()), dtype=float))
     if error:
-        return False, error
+        return False, f"Calling kl(mu, logvar) with (4, 3) arrays failed: {error}"
     terms = 1.0 + KL_LOGVAR - KL_MU**2 - np.exp(KL_LOGVAR)  # (N, L)
     expected = -0.5 * terms.sum(axis=1)
-    if _close(got, expected):
+    if close(got, expected):
         return True, "Zero for the first example, whose q is the prior itself; positive for the others."
     n, latent = KL_MU.shape
     if got.ndim == 0 or got.shape == (1,):
@@ -217,7 +188,7 @@ def vae_kl(answer):
     if got.shape != (n,):
         return False, f"Return an array of shape ({n},): sum over the latent dimensions, one value per example."
     sigma_terms = 1.0 + 2 * KL_LOGVAR - KL_MU**2 - np.exp(2 * KL_LOGVAR)  # logvar read as log σ
-    hint = _diagnose(got, [
+    hint = first_hint(got, [
         (-expected, "Check the sign: a KL divergence is never negative."),
         (2 * expected, "Check the factor in front: the Gaussian log-density carries a 1/2."),
         (expected / latent, "Sum over the latent dimensions, do not average: the prior factorises into a product."),

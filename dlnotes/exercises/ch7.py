@@ -8,6 +8,7 @@ import numpy as np
 from dlnotes import compress
 from dlnotes.activations import softmax
 from dlnotes.exercises import checker
+from dlnotes.exercises.answers import call, close, first_hint, whole_number
 
 SIZES_71 = (64, 128, 128, 10)  # exercise 7.1: the MLP whose int8 size is asked for
 QUANT_X = np.array([-0.6, -0.1, 0.0, 0.35, 1.2])  # exercise 7.2: quantise to 4-bit affine
@@ -22,18 +23,6 @@ SIZES_74, REMOVED_74 = (64, 128, 128, 10), 0.75  # exercise 7.4: remove 75% of e
 _RTOL = 1e-9
 
 
-def _integer(answer):
-    """The answer as a Python int, or None if it is not one whole number."""
-    if isinstance(answer, bool) or not isinstance(answer, numbers.Real) or not float(answer).is_integer():
-        return None
-    return int(answer)
-
-
-def _diagnose(value, mistakes):
-    """The message of the first (expected, message) in ``mistakes`` equal to ``value``, else None."""
-    return next((message for expected, message in mistakes if value == expected), None)
-
-
 def _int8_size(sizes, scales_per_layer, bias_bytes=4, scale_bytes=4):
     """Bytes of an MLP with int8 weights, biases of bias_bytes and the given number of scales."""
     weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
@@ -44,7 +33,7 @@ def _int8_size(sizes, scales_per_layer, bias_bytes=4, scale_bytes=4):
 @checker("7.1")
 def int8_model_size(answer):
     """Answer: bytes of the SIZES_71 MLP with int8 per-channel weights, float32 scales and biases."""
-    got = _integer(answer)
+    got = whole_number(answer)
     if got is None:
         return False, "Give one whole number of bytes."
     units = sum(SIZES_71[1:])
@@ -53,7 +42,7 @@ def int8_model_size(answer):
     if got == want:
         ratio = 4 * (weights + units) / want
         return True, f"About {ratio:.1f}x smaller than float32; the scales and biases cost little."
-    hint = _diagnose(got, [
+    hint = first_hint(got, [
         (weights, "Only the int8 weights are counted: the biases and the per-channel scales take bytes too."),
         (want - 4 * units, "One group of float32 numbers is missing: each output channel has a bias and a scale."),
         (_int8_size(SIZES_71, len(SIZES_71) - 1), "Per-channel means one scale per output row, not one per layer."),
@@ -61,7 +50,7 @@ def int8_model_size(answer):
         (want * 8, "That is a number of bits; the question asks for bytes."),
         (4 * (weights + units), "That is the float32 size of the model, before quantisation."),
         (8 * (weights + units), "That is the float64 size of the model, before quantisation."),
-    ])
+    ], rtol=0, atol=0)
     return False, hint or "Count the weights (1 byte each), then the biases and scales (4 bytes each), layer by layer."
 
 
@@ -73,9 +62,9 @@ def _quant_answer(answer):
     q = np.asarray(q)
     if q.shape != QUANT_X.shape or q.dtype.kind not in "iuf" or not np.all(np.isfinite(q)):
         return None
-    if not isinstance(scale, numbers.Real) or _integer(zero_point) is None:
+    if not isinstance(scale, numbers.Real) or whole_number(zero_point) is None:
         return None
-    return q.astype(np.int64), float(scale), _integer(zero_point)
+    return q.astype(np.int64), float(scale), whole_number(zero_point)
 
 
 @checker("7.2")
@@ -113,7 +102,7 @@ def affine_4bit(answer):
 def global_pruning_survivors(answer):
     """Answer: (weights kept in PRUNE_W1, weights kept in PRUNE_W2) after global 50% magnitude pruning."""
     values = answer if isinstance(answer, (tuple, list)) else None
-    got = None if values is None or len(values) != 2 else tuple(_integer(v) for v in values)
+    got = None if values is None or len(values) != 2 else tuple(whole_number(v) for v in values)
     if got is None or None in got:
         return False, "Give a pair of whole numbers: (kept in PRUNE_W1, kept in PRUNE_W2)."
     masks = compress.global_magnitude_masks([PRUNE_W1, PRUNE_W2], 0.5)
@@ -122,11 +111,11 @@ def global_pruning_survivors(answer):
         return True, "One threshold for both layers: the layer with small weights loses most of them."
     per_layer = tuple(int(compress.magnitude_mask(w, 0.5).sum()) for w in (PRUNE_W1, PRUNE_W2))
     pruned = tuple(w.size - k for w, k in zip((PRUNE_W1, PRUNE_W2), want))
-    hint = _diagnose(got, [
+    hint = first_hint(got, [
         (per_layer, "That is per-layer pruning (half of each layer); global pruning uses one threshold for both."),
         (pruned, "Those are the numbers of pruned weights, or the survivors in the wrong order: "
                  "give the kept ones, W1 first."),
-    ])
+    ], rtol=0, atol=0)
     if hint:
         return False, hint
     total = PRUNE_W1.size + PRUNE_W2.size
@@ -138,7 +127,7 @@ def global_pruning_survivors(answer):
 @checker("7.4")
 def structured_multiply_adds(answer):
     """Answer: multiply-adds per example of the SIZES_74 MLP after removing REMOVED_74 of each hidden layer."""
-    got = _integer(answer)
+    got = whole_number(answer)
     if got is None:
         return False, "Give one whole number of multiply-adds."
     dense = [a * b for a, b in zip(SIZES_74[:-1], SIZES_74[1:])]
@@ -147,13 +136,13 @@ def structured_multiply_adds(answer):
     if got == want:
         return True, f"{sum(dense) / want:.1f}x fewer than the original: the middle matrix shrinks on both sides."
     rows_only = sum(a * b for a, b in zip(SIZES_74[:-1], kept[1:]))
-    hint = _diagnose(got, [
+    hint = first_hint(got, [
         (sum(dense), "That is the original network; the smaller one has fewer units to multiply."),
         (round(sum(dense) * (1 - REMOVED_74)),
          "Removing units shrinks a weight matrix on both sides when both of its layers lose units."),
         (rows_only, "A removed unit also removes its column of the next weight matrix (its outgoing weights)."),
         (want + sum(kept[1:]), "Count only the multiply-adds of the matrix products; the bias additions are extra."),
-    ])
+    ], rtol=0, atol=0)
     return False, hint or "Work out the new layer sizes first, then add up in × out over the three Linear layers."
 
 
@@ -164,16 +153,15 @@ def soft_targets(answer):
         return False, "Give a function soft_targets(logits, T) that returns an (N, K) array."
     logits = np.random.default_rng(75).normal(0.0, 3.0, (6, 4))
     extreme = np.array([[1000.0, 0.0, -1000.0]])
-    try:  # the reader's code: report whatever goes wrong
-        with np.errstate(all="ignore"):
-            outputs = [np.asarray(answer(z, T), dtype=float) for z, T in ((logits, 1.0), (logits, 3.0), (extreme, 1.0))]
-    except Exception as err:
-        return False, f"Calling your function failed: {type(err).__name__}: {err}"
+    cases = ((logits, 1.0), (logits, 3.0), (extreme, 1.0))
+    outputs, error = call(lambda: [np.asarray(answer(z, T), dtype=float) for z, T in cases], quiet=True)
+    if error:
+        return False, f"Calling your function failed: {error}"
     for got, T in zip(outputs, (1.0, 3.0)):
         want = softmax(logits / T, axis=1)
         if got.shape != want.shape:
             return False, f"The result must have the shape of the logits {logits.shape}, got {got.shape}."
-        if np.allclose(got, want, rtol=1e-9, atol=1e-12):
+        if close(got, want, rtol=1e-9):
             continue
         if np.allclose(got.sum(axis=0), 1.0) and not np.allclose(got.sum(axis=1), 1.0):
             return False, "Each row (one example) must sum to 1: take the softmax over the classes, axis 1."
