@@ -105,8 +105,8 @@ def gradient_noise(model, X, y, batch_sizes, draws=50, *, rng, loss_grad=losses.
 
         E‖g_B − g‖² = (tr Σ / m) · (N − m)/(N − 1),
 
-    Σ the covariance of the per-example gradients: the 1/m of independent draws, times a
-    correction that reaches 0 at m = N. loss_grad: d loss / d output for the mean loss
+    Σ the covariance of the N per-example gradients (normalised by N): the 1/m of independent
+    draws, times a correction that reaches 0 at m = N. loss_grad: d loss / d output for the mean loss
     (default ``losses.cross_entropy_grad``). The forward passes run in eval mode; the model's
     parameters are not changed, its ``grads`` are overwritten. Returns a ``GradientNoise``.
     """

@@ -53,6 +53,26 @@ def test_optimizer_explorer_defaults():
     assert repr(w) == "OptimizerExplorer(surface='quadratic', optimizers=['sgd', 'momentum', 'adam'], steps=150)"
 
 
+@pytest.mark.parametrize("surface, condition", [("quadratic", 1.0), ("quadratic", 10.0), ("quadratic", 100.0)]
+                         + [(name, None) for name in surfaces.NAMES if name != "quadratic"])
+def test_default_learning_rates_converge_on_every_surface(surface, condition):
+    # The promise next to DEFAULT_LRS: finite for the widget's 5000 steps, ending within 0.15 of a minimum,
+    # on the quadratic at both ends of the condition slider (κ = 1 … 100) and at the widget's default κ.
+    traits = {"steps": 5000, **({"condition": condition} if condition else {})}
+    w = optimizer_explorer(surface, trajectories.OPTIMIZERS, **traits)
+    minima = np.array(surfaces.get(surface).minima)
+    for name, path in w.paths.items():
+        assert np.all(np.isfinite(path)), f"{name} diverges on {surface} at its default learning rate"
+        distance = np.linalg.norm(minima - path[-1], axis=1).min()
+        assert distance < 0.15, f"{name} ends {distance:.2f} from the nearest minimum of {surface}"
+
+
+def test_nesterov_would_diverge_at_the_old_quadratic_rate():
+    # The test above can fail: at lr 0.03 Nesterov's limit 2(1 + μ)/((1 + 2μ)κ) is crossed from κ ≈ 45.
+    path = trajectories.run(surfaces.quadratic(50.0), "nesterov", steps=1000, lr=0.03)
+    assert np.linalg.norm(path[-1]) > 1e100  # growing geometrically, not converging
+
+
 def test_paths_are_trajectories_run_with_the_controls():
     w = optimizer_explorer("quadratic", trajectories.OPTIMIZERS, condition=20.0, momentum=0.7, beta1=0.8,
                            beta2=0.99, weight_decay=0.1, steps=40, start=[2.0, -1.0])
