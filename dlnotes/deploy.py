@@ -6,7 +6,8 @@
     run_onnx         run a session on a NumPy batch (cast to the dtype the graph expects)
     save_npz         a model's ``state_dict()`` as a NumPy .npz archive: arrays only, no code
     load_npz         read it back into a model (``allow_pickle=False``: a file cannot run code)
-    latency          median wall-clock seconds per call of a function
+    latencies        median wall-clock seconds per call of several functions, timed in turn
+    latency          the same for one function
 
 The path from a dlnotes model to a deployed one:
 
@@ -18,13 +19,12 @@ torch, onnx and onnxruntime are imported inside the functions that need them.
 """
 
 import os
-import statistics
-import time
 import warnings
 
 import numpy as np
 
 from dlnotes._checks import check_int, check_real
+from dlnotes.timing import median_times
 
 _ORT_DTYPES = {"tensor(float)": np.float32, "tensor(double)": np.float64}
 
@@ -147,27 +147,31 @@ def load_npz(model, path):
     return model
 
 
-def latency(fn, *, repeat=5, min_time=0.01):
-    """Median wall-clock seconds per call of ``fn()`` (no arguments).
+def latencies(candidates, *, repeat=5, min_time=0.01):
+    """{name: median wall-clock seconds per call} for several zero-argument functions.
 
-    The number of calls per measurement doubles until one measurement lasts at least
-    ``min_time`` seconds (so the clock's resolution does not matter), then ``repeat``
-    measurements are taken and the median of (time / calls) is returned. The median resists
-    the odd slow run caused by other programs on the machine.
+    The number of calls per round doubles until one round of every candidate lasts at least
+    ``min_time`` seconds (so the clock's resolution does not matter); then
+    :func:`dlnotes.timing.median_times` runs ``repeat`` rounds that *interleave* the candidates,
+    so a burst of load from other programs slows all of them alike, and the median over the
+    rounds ignores the odd slow round. Compare the results as ratios: they describe the machine.
     """
+    where = "latencies"
+    if not isinstance(candidates, dict) or not candidates or not all(map(callable, candidates.values())):
+        raise TypeError(f"{where}: candidates must be a non-empty dict of name -> callable, got {candidates!r:.80}")
+    repeat = check_int(repeat, "repeat", where, low=1)
+    min_time = check_real(min_time, "min_time", where, low=0.0)
+    calls = 1
+    while min(median_times(candidates, repeat=1, number=calls, warmup=0).values()) * calls < min_time:
+        calls *= 2
+    return median_times(candidates, repeat=repeat, number=calls, warmup=0)
+
+
+def latency(fn, *, repeat=5, min_time=0.01):
+    """Median wall-clock seconds per call of ``fn()`` (no arguments): :func:`latencies` for one."""
     where = "latency"
     if not callable(fn):
         raise TypeError(f"{where}: fn must be callable, got {type(fn).__name__}")
     repeat = check_int(repeat, "repeat", where, low=1)
     min_time = check_real(min_time, "min_time", where, low=0.0)
-
-    def measure(calls):
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        return time.perf_counter() - start
-
-    calls = 1
-    while measure(calls) < min_time:
-        calls *= 2
-    return statistics.median(measure(calls) / calls for _ in range(repeat))
+    return latencies({"fn": fn}, repeat=repeat, min_time=min_time)["fn"]

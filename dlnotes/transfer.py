@@ -132,8 +132,9 @@ def distillation_loss(student_logits, teacher_logits, temperature=4.0):
 
     s: the student's logits (N, K), t: the teacher's (N, K). A high T softens both
     distributions, so the teacher's small probabilities (which wrong classes look alike) carry
-    weight; the T² keeps the gradient's size independent of T. No labels are needed: the
-    teacher labels the inputs. Matches
+    weight; the T² keeps the gradient's size roughly independent of T (for large T it tends to
+    ((s − mean s) − (t − mean t)) / (N·K), row-wise means). No labels are needed: the teacher
+    labels the inputs. Matches
     ``T**2 * F.kl_div(F.log_softmax(s / T, 1), F.log_softmax(t / T, 1), log_target=True, reduction="batchmean")``.
     """
     s, t, T = _distillation_args(student_logits, teacher_logits, temperature, "distillation_loss")

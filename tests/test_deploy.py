@@ -143,3 +143,34 @@ def test_latency_calls_enough_times_and_returns_a_median():
         deploy.latency(3)
     with raises_exactly(ValueError, "latency: repeat must be >= 1, got 0"):
         deploy.latency(lambda: None, repeat=0)
+
+
+def test_latencies_interleave_the_candidates_round_by_round():
+    order = []
+    times = deploy.latencies({"a": lambda: order.append("a"), "b": lambda: order.append("b")}, repeat=3,
+                             min_time=0.0)
+    # min_time 0: one calibration round of one call each, then three interleaved rounds
+    assert order == ["a", "b"] * 4 and set(times) == {"a", "b"} and all(t >= 0 for t in times.values())
+
+
+def test_latencies_calibrate_the_calls_per_round_on_the_fastest_candidate():
+    counts = {"fast": 0, "slow": 0}
+
+    def fast():
+        counts["fast"] += 1
+
+    def slow():
+        counts["slow"] += 1
+        sum(range(2000))
+
+    deploy.latencies({"fast": fast, "slow": slow}, repeat=2, min_time=0.003)
+    assert counts["fast"] == counts["slow"] >= 8     # the same number of calls for both, doubled at least 3 times
+
+
+def test_latencies_bad_input():
+    with raises_exactly(TypeError, "latencies: candidates must be a non-empty dict of name -> callable, got []"):
+        deploy.latencies([])
+    with raises_exactly(TypeError, "latencies: candidates must be a non-empty dict of name -> callable, got {'a': 3}"):
+        deploy.latencies({"a": 3})
+    with raises_exactly(ValueError, "latencies: repeat must be >= 1, got 0"):
+        deploy.latencies({"a": lambda: None}, repeat=0)
