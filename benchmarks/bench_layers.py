@@ -5,21 +5,21 @@ Workload: Conv2d(1→16, 3×3, pad 1) then Conv2d(16→32, 3×3, pad 1) on a flo
 
 Both libraries get the same number of threads: by default the number numpy's BLAS uses
 (read with threadpoolctl); ``--threads N`` limits both to N. The two are timed in alternating
-rounds so a busy machine slows both alike; the minimum over rounds is the figure of merit
-(the median is printed too). Peak RSS is read after the dlnotes runs and before torch is
-imported, so it is dlnotes' own.
+rounds (dlnotes.timing.median_times) so a busy machine slows both alike, and the median over
+the rounds is reported. Peak RSS is read after a few dlnotes steps and before torch is
+imported, so it is dlnotes' own. Targets: ratio dlnotes/torch below 4, peak RSS below 1 GiB.
 
     .venv/bin/python benchmarks/bench_layers.py [--threads N] [--rounds R]
 """
 
 import argparse
 import resource
-import time
 
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from dlnotes.layers import Conv2d
+from dlnotes.timing import median_times
 
 SHAPE = (64, 1, 28, 28)
 
@@ -27,12 +27,6 @@ SHAPE = (64, 1, 28, 28)
 def blas_threads():
     """Threads of the BLAS numpy calls (the largest if several libraries are loaded)."""
     return max((lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"), default=1)
-
-
-def time_once(step):
-    start = time.perf_counter()
-    step()
-    return time.perf_counter() - start
 
 
 def dlnotes_step(x, rng):
@@ -72,29 +66,21 @@ def main():
     x = rng.standard_normal(SHAPE).astype(np.float32)
     with threadpool_limits(limits=threads, user_api="blas"):
         ours = dlnotes_step(x, rng)
-        for _ in range(3):  # warm-up
+        for _ in range(3):  # later steps allocate what these did, so the peak is reached
             ours()
         rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
         import torch
 
         torch.set_num_threads(threads)
-        theirs = torch_step(x)
-        for _ in range(3):
-            theirs()
-        t_ours, t_theirs = [], []
-        for _ in range(args.rounds):
-            t_ours.append(time_once(ours))
-            t_theirs.append(time_once(theirs))
+        times = median_times({"dlnotes": ours, "torch": torch_step(x)}, repeat=args.rounds, warmup=3)
 
-    best_ours, best_theirs = min(t_ours), min(t_theirs)
     print(f"threads: numpy BLAS {threads}, torch {torch.get_num_threads()}")
     print(f"workload: Conv2d(1->16, 3x3, pad 1) -> Conv2d(16->32, 3x3, pad 1), x {SHAPE} float32, fwd+bwd")
-    print(f"dlnotes: min {best_ours * 1e3:7.1f} ms   median {np.median(t_ours) * 1e3:7.1f} ms")
-    print(f"torch:   min {best_theirs * 1e3:7.1f} ms   median {np.median(t_theirs) * 1e3:7.1f} ms")
-    median_ratio = np.median(t_ours) / np.median(t_theirs)
-    print(f"ratio dlnotes/torch: min {best_ours / best_theirs:.2f}   median {median_ratio:.2f}")
-    print(f"dlnotes peak RSS: {rss_mib:.0f} MiB")
+    for name, seconds in times.items():
+        print(f"{name + ':':8} median {seconds * 1e3:7.1f} ms")
+    print(f"ratio dlnotes/torch (median): {times['dlnotes'] / times['torch']:.2f}   (target < 4)")
+    print(f"dlnotes peak RSS: {rss_mib:.0f} MiB   (target < 1024)")
 
 
 if __name__ == "__main__":

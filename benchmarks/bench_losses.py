@@ -2,27 +2,21 @@
 
 Run from the repository root:  .venv/bin/python benchmarks/bench_losses.py [--n 4096] [--k 1000]
 
-For each dtype it prints the median time of one forward + backward pass over several repeats
-and the ratio dlnotes / torch (below 1 means dlnotes is faster). PyTorch uses its default
-thread count unless --torch-threads is given (printed); NumPy's elementwise kernels run on
-one thread. On a shared machine, run it twice: other processes inflate both columns.
+For each dtype it prints the time of one forward + backward pass, the median over --repeat
+rounds of --number calls that alternate between the two libraries (dlnotes.timing.median_times,
+so a burst of load on a shared machine slows both alike), and the ratio dlnotes / torch (below
+1 means dlnotes is faster; the target is below 3). PyTorch uses its default thread count unless
+--torch-threads is given (printed); NumPy's elementwise kernels run on one thread.
 """
 
 import argparse
-import statistics
-import timeit
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from dlnotes.losses import cross_entropy, cross_entropy_grad
-
-
-def median_seconds(fn, repeat, number):
-    """Median over ``repeat`` runs of the mean time of ``number`` calls of ``fn``."""
-    fn()  # warm-up: first-call allocations and lazy initialisation are not what we measure
-    return statistics.median(t / number for t in timeit.repeat(fn, repeat=repeat, number=number))
+from dlnotes.timing import median_times
 
 
 def bench(n, k, dtype, repeat, number, seed=0):
@@ -42,7 +36,8 @@ def bench(n, k, dtype, repeat, number, seed=0):
 
     theirs()
     gap = float(np.max(np.abs(cross_entropy_grad(logits, labels) - z.grad.numpy())))
-    return median_seconds(ours, repeat, number), median_seconds(theirs, repeat, number), gap
+    times = median_times({"dlnotes": ours, "torch": theirs}, repeat=repeat, number=number)
+    return times["dlnotes"], times["torch"], gap
 
 
 def main():

@@ -5,25 +5,20 @@ Run from the repository root:  .venv/bin/python benchmarks/bench_optim.py [--n 1
 torch.optim.Adam runs with its default implementation choice (foreach/fused left at None), once
 with torch's default thread count and once on one thread (NumPy's elementwise kernels use one
 thread; on a busy machine extra torch threads can make torch slower, not faster). For each dtype
-the script prints the median time of one step over several repeats, the ratios dlnotes / torch
-(below 1 means dlnotes is faster) and the largest parameter difference after the timed steps (both
-optimisers see the same gradient every step). The target is a ratio below 3.
+the script prints the time of one step, the median over --repeat rounds of --number steps that
+alternate between the two optimisers (dlnotes.timing.median_times, so a burst of load on a shared
+machine slows both alike), the ratio dlnotes / torch (below 1 means dlnotes is faster) and the
+largest parameter difference after the timed steps (both optimisers see the same gradient every
+step and take the same number of steps). The target is a ratio below 3.
 """
 
 import argparse
-import statistics
-import timeit
 
 import numpy as np
 import torch
 
 from dlnotes.optim import Adam
-
-
-def median_step_seconds(step, repeat, number):
-    """Median over ``repeat`` runs of the mean time of ``number`` steps (after one warm-up step)."""
-    step()
-    return statistics.median(t / number for t in timeit.repeat(step, repeat=repeat, number=number))
+from dlnotes.timing import median_times
 
 
 def bench(n, dtype, repeat, number, threads, seed=0):
@@ -37,14 +32,13 @@ def bench(n, dtype, repeat, number, threads, seed=0):
     theirs.grad = torch.from_numpy(grad.copy())
     ref = torch.optim.Adam([theirs], lr=1e-3)
 
-    t_ours = median_step_seconds(lambda: opt.step([grad]), repeat, number)
     default_threads = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    t_theirs = median_step_seconds(ref.step, repeat, number)
+    torch.set_num_threads(threads)  # torch's own pool only: NumPy's step is unaffected
+    times = median_times({"dlnotes": lambda: opt.step([grad]), "torch": ref.step}, repeat=repeat, number=number)
     torch.set_num_threads(default_threads)
     assert opt.t == ref.state[theirs]["step"].item(), "both optimisers must have taken the same steps"
     gap = float(np.max(np.abs(ours - theirs.numpy())))
-    return t_ours, t_theirs, gap
+    return times["dlnotes"], times["torch"], gap
 
 
 def main():

@@ -6,27 +6,20 @@ Target: dlnotes within 5× of torch.
 
 Both libraries get the same number of threads (``--threads``, default 1: the NumPy layer's
 matrices are small, and a second BLAS thread mostly waits on a shared machine). The two are
-timed in alternating rounds so a busy machine slows both alike; the minimum over rounds is the
-figure of merit, the median is printed beside it.
+timed in alternating rounds (dlnotes.timing.median_times) so a busy machine slows both alike,
+and the median over the rounds is reported.
 
     .venv/bin/python benchmarks/bench_recurrent.py [--cell LSTM|GRU|RNN] [--threads N] [--rounds R]
 """
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
 
 from dlnotes.layers import recurrent
-
-
-def seconds(step):
-    start = time.perf_counter()
-    step()
-    return time.perf_counter() - start
+from dlnotes.timing import median_times
 
 
 def main():
@@ -63,17 +56,14 @@ def main():
         dx = ours_step()
         torch_step()
         gap = float(np.max(np.abs(dx - xt.grad.numpy())))
-        times = {"dlnotes": [], "torch": []}
-        for _ in range(args.rounds):
-            times["dlnotes"].append(seconds(ours_step))
-            times["torch"].append(seconds(torch_step))
+        times = median_times({"dlnotes": ours_step, "torch": torch_step}, repeat=args.rounds)
 
     print(f"{args.cell}({args.input_size}, {args.hidden_size}), T={args.steps}, N={args.batch}, float32, "
           f"forward + backward, {args.threads} thread(s), torch {torch.__version__}, numpy {np.__version__}")
-    for name, ts in times.items():
-        print(f"  {name:>7}: min {min(ts) * 1e3:7.2f} ms   median {statistics.median(ts) * 1e3:7.2f} ms")
-    ratio = min(times["dlnotes"]) / min(times["torch"])
-    print(f"  ratio dlnotes / torch (min): {ratio:4.2f}  (target <= 5)   max |dx diff| {gap:.1e}")
+    for name, seconds in times.items():
+        print(f"  {name:>7}: median {seconds * 1e3:7.2f} ms")
+    ratio = times["dlnotes"] / times["torch"]
+    print(f"  ratio dlnotes / torch (median): {ratio:4.2f}  (target <= 5)   max |dx diff| {gap:.1e}")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 Run from the repository root:  .venv/bin/python benchmarks/bench_widgets.py [--repeat 21]
 
-Prints medians over ``repeat`` changes of
+Prints medians over ``repeat`` changes (the Python figures interleave the cases timed together,
+through dlnotes.timing.median_times, once by the wall clock and once by CPU time) of
   * the optimiser explorer's Python recompute (``OptimizerExplorer.paths``: all 7 optimisers,
     200 steps) after a learning-rate change, per surface;
   * the gradient explorer's Python recompute (``GradientExplorer.profile``, gradflow at full
@@ -16,15 +17,18 @@ The target for every per-change figure is well under 100 ms.
 """
 
 import argparse
+import itertools
 import json
 import shutil
-import statistics
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
+from threadpoolctl import threadpool_info
+
 from dlnotes import gradflow, surfaces, trajectories
+from dlnotes.timing import median_times
 from dlnotes.widgets import gradient, optimizer_explorer
 from dlnotes.widgets.gradient import gradient_explorer
 
@@ -47,20 +51,16 @@ TIME_CONTROL = """([selector, event, values]) => {
 }"""
 
 
-def median_ms(change, repeat):
-    """Median wall and CPU time of ``change()`` in milliseconds, after one warm-up call, as text.
+def median_ms(changes, repeat):
+    """{name: "<wall> ms wall, <cpu> ms CPU"} for each zero-argument callable in ``changes``.
 
-    On a busy machine the wall time includes waiting for a core; the CPU time (of all threads of
-    this process) is the work itself.
+    Medians over ``repeat`` interleaved rounds, measured twice: by the wall clock, which on a
+    busy machine includes waiting for a core, and by this process's CPU time (all its threads),
+    which is the work itself.
     """
-    change()
-    wall, cpu = [], []
-    for _ in range(repeat):
-        w0, c0 = time.perf_counter(), time.process_time()
-        change()
-        wall.append(1e3 * (time.perf_counter() - w0))
-        cpu.append(1e3 * (time.process_time() - c0))
-    return f"{statistics.median(wall):7.1f} ms wall, {statistics.median(cpu):7.1f} ms CPU"
+    wall = median_times(changes, repeat=repeat)
+    cpu = median_times(changes, repeat=repeat, clock=time.process_time)
+    return {name: f"{wall[name] * 1e3:7.1f} ms wall, {cpu[name] * 1e3:7.1f} ms CPU" for name in changes}
 
 
 def front_end_state(widget):
@@ -76,16 +76,22 @@ def program(name, purpose):
     return path
 
 
+def lr_change(surface):
+    """A callable that changes Adam's learning rate (×1.1, then ÷1.1, ...) and recomputes the paths on ``surface``."""
+    w = optimizer_explorer(surface, trajectories.OPTIMIZERS, steps=200)
+    factors = itertools.cycle([1.1, 1 / 1.1])
+
+    def change():
+        w.lrs = {k: v * next(factors) if k == "adam" else v for k, v in w.lrs.items()}
+        return w.paths
+
+    return change
+
+
 def optimizer_python(repeat):
-    for name in surfaces.NAMES:
-        w = optimizer_explorer(name, trajectories.OPTIMIZERS, steps=200)
-        factors = iter([1.1, 1 / 1.1] * (repeat + 1))
-
-        def change():
-            w.lrs = {k: v * next(factors) if k == "adam" else v for k, v in w.lrs.items()}
-            return w.paths
-
-        print(f"  optimizer explorer, Python, {name:10s}  7 optimisers x 200 steps: {median_ms(change, repeat)}")
+    times = median_ms({name: lr_change(name) for name in surfaces.NAMES}, repeat)
+    for name, text in times.items():
+        print(f"  optimizer explorer, Python, {name:10s}  7 optimisers x 200 steps: {text}")
 
 
 def optimizer_node(repeat):
@@ -136,10 +142,12 @@ def browser(repeat):
 
 def gradient_python(repeat):
     w = gradient_explorer("gelu", depth=50, width=64, init="he", batchnorm=True, residual=True)
+    times = median_ms({"widget": lambda: w.profile,  # the widget limits BLAS to one thread itself
+                       "default": lambda: gradflow.profile(50, 64, "gelu", "he", True, True, gradient.BATCH)},
+                      repeat)
     print(f"  gradient explorer, Python profile, depth 50, width 64, batch {gradient.BATCH}, one BLAS thread: "
-          f"{median_ms(lambda: w.profile, repeat)}")
-    raw = median_ms(lambda: gradflow.profile(50, 64, "gelu", "he", True, True, gradient.BATCH), repeat)
-    print(f"  gradient explorer, same with BLAS's default threads:                          {raw}")
+          f"{times['widget']}")
+    print(f"  gradient explorer, same with BLAS's default threads:                          {times['default']}")
 
 
 def one_off():
@@ -156,7 +164,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=21)
     args = parser.parse_args()
-    print(f"Explorer latency, median of {args.repeat} changes")
+    blas = max((lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"), default=1)
+    print(f"Explorer latency, median of {args.repeat} changes; BLAS's default threads: {blas}")
     optimizer_python(args.repeat)
     optimizer_node(max(args.repeat, 50))
     browser(args.repeat)
