@@ -372,20 +372,26 @@ def test_fixture_widgets_react(browser, server):
         page.context.close()
 
 
+def drag_until_attribute_changes(page, slider, dx, target, attribute):
+    """Drag `slider` by dx pixels and wait until `attribute` of `target` changes; return (before, after)."""
+    before = page.locator(target).first.get_attribute(attribute)
+    drag(page, slider, dx=dx)
+    page.wait_for_function(
+        "([sel, name, before]) => document.querySelector(sel).getAttribute(name) !== before",
+        arg=[target, attribute, before],
+    )
+    return before, page.locator(target).first.get_attribute(attribute)
+
+
 def test_gradient_explorer_reacts_on_the_built_page(browser, server):
     """Chapter 2, no kernel: dragging the depth slider redraws the gradient norms from the stored grid."""
     page, _, log = open_page(browser, server, "chapters/02_basics.html")
     try:
         plot = '.dln-grad svg[data-role="grad-norms"]'
-        before = page.locator(plot).first.get_attribute("data-config")
-        drag(page, '.dln-grad input[data-control="depth"]', dx=2000)  # past the right end: depth 50
-        page.wait_for_function(
-            "([sel, before]) => document.querySelector(sel).getAttribute('data-config') !== before",
-            arg=[plot, before],
-        )
-        after = page.locator(plot).first
-        assert after.get_attribute("data-config").endswith("|50")
-        assert len(json.loads(after.get_attribute("data-grad-norms"))) == 50
+        slider = '.dln-grad input[data-control="depth"]'
+        _, config = drag_until_attribute_changes(page, slider, 2000, plot, "data-config")  # to depth 50
+        assert config.endswith("|50")
+        assert len(json.loads(page.locator(plot).first.get_attribute("data-grad-norms"))) == 50
         assert log.errors == []
     finally:
         page.context.close()
@@ -396,14 +402,8 @@ def test_optimizer_explorer_reacts_on_the_built_page(browser, server):
     page, _, log = open_page(browser, server, "chapters/05_training.html")
     try:
         plot = '.dln-opt svg[data-role="contour"]'
-        raw = page.locator(plot).first.get_attribute("data-final")
-        before = json.loads(raw)
-        drag(page, '.dln-opt input[data-control="lr-sgd"]', dx=-40)
-        page.wait_for_function(
-            "([sel, before]) => document.querySelector(sel).getAttribute('data-final') !== before",
-            arg=[plot, raw],
-        )
-        after = json.loads(page.locator(plot).first.get_attribute("data-final"))
+        slider = '.dln-opt input[data-control="lr-sgd"]'
+        before, after = map(json.loads, drag_until_attribute_changes(page, slider, -40, plot, "data-final"))
         assert after["sgd"] != before["sgd"]
         assert all(after[name] == before[name] for name in before if name != "sgd")
         assert log.errors == []
