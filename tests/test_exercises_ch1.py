@@ -8,13 +8,8 @@ import pytest
 import torch
 from scipy import stats
 
-from dlnotes.exercises import check
+from dlnotes.exercises import verdict
 from dlnotes.exercises.ch1 import BANDIT_EPSILON, BANDIT_MEANS, N_MODELS, N_TEST
-
-
-def verdict(exercise_id, answer, capsys):
-    ok = check(exercise_id, answer)
-    return ok, capsys.readouterr().out
 
 
 # 1.1 — the count torch reports for the same stack of Linear layers
@@ -23,8 +18,8 @@ def torch_count(sizes):
     return sum(p.numel() for p in torch.nn.Sequential(*layers).parameters())
 
 
-def test_1_1_accepts_the_count(capsys):
-    ok, out = verdict("1.1", torch_count, capsys)
+def test_1_1_accepts_the_count():
+    ok, out = verdict("1.1", torch_count)
     assert ok and "Exercise 1.1: correct." in out
 
 
@@ -41,8 +36,8 @@ def test_1_1_accepts_the_count(capsys):
         (1233, "Give a function"),
     ],
 )
-def test_1_1_explains_typical_mistakes(answer, hint, capsys):
-    ok, out = verdict("1.1", answer, capsys)
+def test_1_1_explains_typical_mistakes(answer, hint):
+    ok, out = verdict("1.1", answer)
     assert not ok and "not yet." in out and hint in out
 
 
@@ -50,9 +45,9 @@ def test_1_1_explains_typical_mistakes(answer, hint, capsys):
 W_12 = torch.logit(torch.tensor(0.9, dtype=torch.float64)).item()
 
 
-def test_1_2_accepts_the_neuron(capsys):
+def test_1_2_accepts_the_neuron():
     assert W_12 == pytest.approx(math.log(9), rel=1e-14)
-    ok, out = verdict("1.2", (W_12, -3 * W_12), capsys)
+    ok, out = verdict("1.2", (W_12, -3 * W_12))
     assert ok and "threshold" in out
 
 
@@ -69,8 +64,8 @@ def test_1_2_accepts_the_neuron(capsys):
         (("1", 2), "pair (w, b)"),
     ],
 )
-def test_1_2_explains_typical_mistakes(answer, hint, capsys):
-    ok, out = verdict("1.2", answer, capsys)
+def test_1_2_explains_typical_mistakes(answer, hint):
+    ok, out = verdict("1.2", answer)
     assert not ok and "not yet." in out and hint in out
     assert f"{W_12:.3f}" not in out  # the message must not give w away
 
@@ -82,8 +77,8 @@ def loop_step(X, centers):
     return new, labels
 
 
-def test_1_3_accepts_a_lloyd_step(capsys):
-    ok, out = verdict("1.3", loop_step, capsys)
+def test_1_3_accepts_a_lloyd_step():
+    ok, out = verdict("1.3", loop_step)
     assert ok and "Exercise 1.3: correct." in out
 
 
@@ -107,8 +102,8 @@ def nan_for_empty(X, centers):
         (lambda X: X, "raised TypeError"),
     ],
 )
-def test_1_3_explains_typical_mistakes(answer, hint, capsys):
-    ok, out = verdict("1.3", answer, capsys)
+def test_1_3_explains_typical_mistakes(answer, hint):
+    ok, out = verdict("1.3", answer)
     assert not ok and "not yet." in out and hint in out
 
 
@@ -126,10 +121,10 @@ def test_1_4_reference_agrees_with_simulation():
     assert simulated == pytest.approx(expected_best_accuracy(), abs=0.001)
 
 
-def test_1_4_accepts_exact_and_simulated_answers(capsys):
-    ok, out = verdict("1.4", expected_best_accuracy(), capsys)
+def test_1_4_accepts_exact_and_simulated_answers():
+    ok, out = verdict("1.4", expected_best_accuracy())
     assert ok and f"{expected_best_accuracy():.3f}" in out
-    ok, _ = verdict("1.4", expected_best_accuracy() + 0.002, capsys)  # a Monte-Carlo estimate is fine
+    ok, _ = verdict("1.4", expected_best_accuracy() + 0.002)  # a Monte-Carlo estimate is fine
     assert ok
 
 
@@ -137,16 +132,16 @@ def test_1_4_accepts_exact_and_simulated_answers(capsys):
     "answer, hint",
     [(0.5, "any one model"), (0.55, "Too low"), (0.75, "Too high"), (62.0, "between 0 and 1"), ("0.6", "one finite")],
 )
-def test_1_4_explains_typical_mistakes(answer, hint, capsys):
-    ok, out = verdict("1.4", answer, capsys)
+def test_1_4_explains_typical_mistakes(answer, hint):
+    ok, out = verdict("1.4", answer)
     assert not ok and "not yet." in out and hint in out
     assert f"{expected_best_accuracy():.3f}" not in out
 
 
 # 1.5 — by hand: 0.85·0.8 + 0.15·(0.2 + 0.5 + 0.8)/3 = 0.68 + 0.075 = 0.755
-def test_1_5_accepts_the_long_run_reward(capsys):
+def test_1_5_accepts_the_long_run_reward():
     assert BANDIT_MEANS == (0.2, 0.5, 0.8) and BANDIT_EPSILON == 0.15
-    ok, out = verdict("1.5", 0.755, capsys)
+    ok, out = verdict("1.5", 0.755)
     assert ok and "Exercise 1.5: correct." in out
 
 
@@ -160,6 +155,6 @@ def test_1_5_accepts_the_long_run_reward(capsys):
         (None, "one finite real number"),
     ],
 )
-def test_1_5_explains_typical_mistakes(answer, hint, capsys):
-    ok, out = verdict("1.5", answer, capsys)
+def test_1_5_explains_typical_mistakes(answer, hint):
+    ok, out = verdict("1.5", answer)
     assert not ok and "not yet." in out and hint in out

@@ -2,17 +2,20 @@ import numpy as np
 import pytest
 import torch
 
-from dlnotes.exercises import check, exercise_ids
+from dlnotes.exercises import check, exercise_ids, verdict
 from dlnotes.exercises.ch2 import CHAIN_24, POINT_21, SIZES_22
-
-
-def verdict(exercise_id, answer, capsys):
-    ok = check(exercise_id, answer)
-    return ok, capsys.readouterr().out
 
 
 def test_chapter_2_registers_five_checkers():
     assert [i for i in exercise_ids() if i.startswith("2.")] == ["2.1", "2.2", "2.3", "2.4", "2.5"]
+
+
+def test_check_prints_the_verdict_line_and_returns_nothing(capsys):
+    assert check("2.2", "not shapes") is None
+    assert capsys.readouterr().out == verdict("2.2", "not shapes")[1] + "\n"
+    assert verdict("2.2", "not shapes")[1].startswith("Exercise 2.2: not yet. ")
+    with pytest.raises(ValueError, match=r"^check: exercise_id must be one of 1\.1, .*, got '9\.9'$"):
+        check("9.9", 0)
 
 
 # 2.1 — the reference gradient comes from torch.autograd
@@ -27,8 +30,8 @@ X21, Y21, Z21 = POINT_21
 SLOPE21 = 1 - np.tanh(X21 * Y21) ** 2  # tanh′(xy), by hand
 
 
-def test_2_1_accepts_the_autograd_gradient(capsys):
-    ok, out = verdict("2.1", tuple(G21), capsys)
+def test_2_1_accepts_the_autograd_gradient():
+    ok, out = verdict("2.1", tuple(G21))
     assert ok and "Exercise 2.1: correct." in out
 
 
@@ -46,8 +49,8 @@ def test_2_1_accepts_the_autograd_gradient(capsys):
         ((np.inf, 0.0, 1.0), "three finite real numbers"),
     ],
 )
-def test_2_1_explains_typical_mistakes(answer, hint, capsys):
-    ok, out = verdict("2.1", answer, capsys)
+def test_2_1_explains_typical_mistakes(answer, hint):
+    ok, out = verdict("2.1", answer)
     assert not ok and "not yet." in out and hint in out
     assert f"{G21[0]:.3f}" not in out  # no message gives the answer away
 
@@ -61,14 +64,14 @@ def torch_shapes(sizes):
 SHAPES22 = torch_shapes(SIZES_22)
 
 
-def test_2_2_accepts_the_torch_shapes(capsys):
-    ok, out = verdict("2.2", SHAPES22, capsys)
+def test_2_2_accepts_the_torch_shapes():
+    ok, out = verdict("2.2", SHAPES22)
     n_params = sum(int(np.prod(s)) for s in SHAPES22)
     assert ok and f"{n_params:,} parameters" in out
 
 
-def test_2_2_accepts_numpy_shapes_and_lists(capsys):
-    ok, _ = verdict("2.2", [list(s) for s in SHAPES22], capsys)
+def test_2_2_accepts_numpy_shapes_and_lists():
+    ok, _ = verdict("2.2", [list(s) for s in SHAPES22])
     assert ok
 
 
@@ -84,8 +87,8 @@ def test_2_2_accepts_numpy_shapes_and_lists(capsys):
         (None, "list of shapes"),
     ],
 )
-def test_2_2_explains_typical_mistakes(answer, hint, capsys):
-    ok, out = verdict("2.2", answer, capsys)
+def test_2_2_explains_typical_mistakes(answer, hint):
+    ok, out = verdict("2.2", answer)
     assert not ok and hint in out
 
 
@@ -96,8 +99,8 @@ def torch_softplus_backward(x, g):
     return t.grad.numpy()
 
 
-def test_2_3_accepts_the_autograd_backward(capsys):
-    ok, out = verdict("2.3", torch_softplus_backward, capsys)
+def test_2_3_accepts_the_autograd_backward():
+    ok, out = verdict("2.3", torch_softplus_backward)
     assert ok
 
 
@@ -117,8 +120,8 @@ def naive_backward(x, g):
         (2.0, "Give a function"),
     ],
 )
-def test_2_3_explains_typical_mistakes(answer, hint, capsys):
-    ok, out = verdict("2.3", answer, capsys)
+def test_2_3_explains_typical_mistakes(answer, hint):
+    ok, out = verdict("2.3", answer)
     assert not ok and hint in out
 
 
@@ -136,8 +139,8 @@ D24 = torch_chain_derivative()
 FACTOR24 = CHAIN_24["w"] / 4  # z = 0 at every layer (h stays at 0.5), so each factor is w·σ′(0) = w/4
 
 
-def test_2_4_accepts_the_autograd_derivative(capsys):
-    ok, out = verdict("2.4", D24, capsys)
+def test_2_4_accepts_the_autograd_derivative():
+    ok, out = verdict("2.4", D24)
     assert ok and f"{FACTOR24:.2f}" in out
 
 
@@ -157,8 +160,8 @@ def test_2_4_reference_is_the_geometric_product():
         ([D24, D24], "one finite real number"),
     ],
 )
-def test_2_4_explains_typical_mistakes(answer, hint, capsys):
-    ok, out = verdict("2.4", answer, capsys)
+def test_2_4_explains_typical_mistakes(answer, hint):
+    ok, out = verdict("2.4", answer)
     assert not ok and hint in out
 
 
@@ -200,11 +203,11 @@ def without_relu_mask(x, y, W1, b1, W2, b2):
         ("grads", "Give a function"),
     ],
 )
-def test_2_5_explains_typical_mistakes(answer, hint, capsys):
-    ok, out = verdict("2.5", answer, capsys)
+def test_2_5_explains_typical_mistakes(answer, hint):
+    ok, out = verdict("2.5", answer)
     assert not ok and hint in out
 
 
-def test_2_5_accepts_the_autograd_gradients(capsys):
-    ok, out = verdict("2.5", autograd_grads, capsys)
+def test_2_5_accepts_the_autograd_gradients():
+    ok, out = verdict("2.5", autograd_grads)
     assert ok and "Exercise 2.5: correct." in out

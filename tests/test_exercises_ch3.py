@@ -12,13 +12,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
-from dlnotes.exercises import check
+from dlnotes.exercises import verdict
 from dlnotes.exercises.ch3 import VMAP_B, VMAP_W, VMAP_X, VMAP_Y, twin_net
-
-
-def verdict(exercise_id, answer, capsys):
-    ok = check(exercise_id, answer)
-    return ok, capsys.readouterr().out
 
 
 # ------------------------------------------------------------------------------- 3.1
@@ -48,8 +43,8 @@ def twin(activation=torch.tanh, dtype=torch.float64, copy_weights=True, via=None
     return module
 
 
-def test_3_1_accepts_a_module_with_the_copied_weights(capsys):
-    ok, out = verdict("3.1", twin(), capsys)
+def test_3_1_accepts_a_module_with_the_copied_weights():
+    ok, out = verdict("3.1", twin())
     assert ok and "Exercise 3.1: correct." in out
 
 
@@ -68,17 +63,17 @@ def test_3_1_accepts_a_module_with_the_copied_weights(capsys):
         (lambda: TwinNet(bias=False).double(), "has 48 trainable numbers, the dlnotes network 53"),
     ],
 )
-def test_3_1_explains_typical_mistakes(make, hint, capsys):
-    ok, out = verdict("3.1", make(), capsys)
+def test_3_1_explains_typical_mistakes(make, hint):
+    ok, out = verdict("3.1", make())
     assert not ok and "not yet." in out and hint in out
 
 
-def test_3_1_reports_a_wrong_output_shape(capsys):
+def test_3_1_reports_a_wrong_output_shape():
     class Wide(TwinNet):
         def forward(self, x):
             return super().forward(x)[:, :2]
 
-    ok, out = verdict("3.1", Wide().double(), capsys)
+    ok, out = verdict("3.1", Wide().double())
     assert not ok and "shape (4, 3)" in out
 
 
@@ -102,8 +97,8 @@ def test_3_2_the_torch_network_has_the_described_shape():
     assert CNN(torch.zeros(2, 1, 8, 8)).shape == (2, 10)
 
 
-def test_3_2_accepts_the_torch_count(capsys):
-    ok, out = verdict("3.2", TOTAL, capsys)
+def test_3_2_accepts_the_torch_count():
+    ok, out = verdict("3.2", TOTAL)
     assert ok and "Exercise 3.2: correct." in out
 
 
@@ -118,8 +113,8 @@ def test_3_2_accepts_the_torch_count(capsys):
         (True, "Give a whole number"),
     ],
 )
-def test_3_2_explains_typical_mistakes(answer, hint, capsys):
-    ok, out = verdict("3.2", answer, capsys)
+def test_3_2_explains_typical_mistakes(answer, hint):
+    ok, out = verdict("3.2", answer)
     assert not ok and hint in out and str(TOTAL) not in out
 
 
@@ -139,17 +134,17 @@ def loop_per_example():
 PER_EXAMPLE = loop_per_example()
 
 
-def test_3_3_accepts_the_loop_result_as_tensor_and_array(capsys):
-    assert verdict("3.3", PER_EXAMPLE, capsys)[0]
-    assert verdict("3.3", PER_EXAMPLE.numpy(), capsys)[0]
+def test_3_3_accepts_the_loop_result_as_tensor_and_array():
+    assert verdict("3.3", PER_EXAMPLE)[0]
+    assert verdict("3.3", PER_EXAMPLE.numpy())[0]
 
 
-def test_3_3_accepts_vmap_of_grad(capsys):
+def test_3_3_accepts_vmap_of_grad():
     def example_loss(W, x, y):
         return F.cross_entropy((W @ x + torch.from_numpy(VMAP_B))[None], y[None])
 
     got = vmap(grad(example_loss), in_dims=(None, 0, 0))(*map(torch.from_numpy, (VMAP_W, VMAP_X, VMAP_Y)))
-    assert verdict("3.3", got, capsys)[0]
+    assert verdict("3.3", got)[0]
 
 
 @pytest.mark.parametrize(
@@ -165,8 +160,8 @@ def test_3_3_accepts_vmap_of_grad(capsys):
         (np.array(["a"] * 3), "array or tensor of numbers"),
     ],
 )
-def test_3_3_explains_typical_mistakes(answer, hint, capsys):
-    ok, out = verdict("3.3", answer, capsys)
+def test_3_3_explains_typical_mistakes(answer, hint):
+    ok, out = verdict("3.3", answer)
     assert not ok and hint in out
 
 
@@ -189,8 +184,8 @@ def optim_step(module, params, x, y, lr):
 
 
 @pytest.mark.parametrize("answer", [pure_step, optim_step])
-def test_3_4_accepts_the_functional_and_the_torch_optim_step(answer, capsys):
-    ok, out = verdict("3.4", answer, capsys)
+def test_3_4_accepts_the_functional_and_the_torch_optim_step(answer):
+    ok, out = verdict("3.4", answer)
     assert ok and "Exercise 3.4: correct." in out
 
 
@@ -231,8 +226,8 @@ def summed_loss(module, params, x, y, lr):
         ("sgd_step", "Give a function"),
     ],
 )
-def test_3_4_explains_typical_mistakes(answer, hint, capsys):
-    ok, out = verdict("3.4", answer, capsys)
+def test_3_4_explains_typical_mistakes(answer, hint):
+    ok, out = verdict("3.4", answer)
     assert not ok and hint in out
 
 

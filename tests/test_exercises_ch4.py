@@ -2,13 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from dlnotes.exercises import check
+from dlnotes.exercises import verdict
 from dlnotes.exercises.ch4 import KL_P, KL_Q, LINE_X, LINE_Y, QUADRATIC_A
-
-
-def verdict(exercise_id, answer, capsys):
-    ok = check(exercise_id, answer)
-    return ok, capsys.readouterr().out
 
 
 # 4.1 — reference computed with torch's eigenvalue routine, not the checker's
@@ -16,8 +11,8 @@ L_MAX = torch.linalg.eigvalsh(torch.from_numpy(QUADRATIC_A)).max().item()
 L_MIN = torch.linalg.eigvalsh(torch.from_numpy(QUADRATIC_A)).min().item()
 
 
-def test_4_1_accepts_two_over_L(capsys):
-    ok, out = verdict("4.1", 2 / L_MAX, capsys)
+def test_4_1_accepts_two_over_L():
+    ok, out = verdict("4.1", 2 / L_MAX)
     assert ok and "Exercise 4.1: correct." in out
 
 
@@ -36,8 +31,8 @@ def test_4_1_accepts_two_over_L(capsys):
         ([0.1, 0.2], "one finite real number"),
     ],
 )
-def test_4_1_explains_typical_mistakes(answer, hint, capsys):
-    ok, out = verdict("4.1", answer, capsys)
+def test_4_1_explains_typical_mistakes(answer, hint):
+    ok, out = verdict("4.1", answer)
     assert not ok and "not yet." in out and hint in out
     assert f"{2 / L_MAX:.4f}" not in out  # the message must not give the answer away
 
@@ -47,8 +42,8 @@ LR_42 = 4 / (10 + 1) ** 2
 BETA_42 = (9 / 11) ** 2
 
 
-def test_4_2_accepts_polyak_parameters(capsys):
-    ok, out = verdict("4.2", (LR_42, BETA_42), capsys)
+def test_4_2_accepts_polyak_parameters():
+    ok, out = verdict("4.2", (LR_42, BETA_42))
     assert ok and f"{9 / 11:.4f}" in out
 
 
@@ -63,8 +58,8 @@ def test_4_2_accepts_polyak_parameters(capsys):
         (0.03, "pair (lr, momentum)"),
     ],
 )
-def test_4_2_explains_typical_mistakes(answer, hint, capsys):
-    ok, out = verdict("4.2", answer, capsys)
+def test_4_2_explains_typical_mistakes(answer, hint):
+    ok, out = verdict("4.2", answer)
     assert not ok and hint in out
 
 
@@ -76,8 +71,8 @@ def torch_kl(p, q):
 KL_PQ, KL_QP = torch_kl(KL_P, KL_Q), torch_kl(KL_Q, KL_P)
 
 
-def test_4_3_accepts_both_directions(capsys):
-    ok, out = verdict("4.3", (KL_PQ, KL_QP), capsys)
+def test_4_3_accepts_both_directions():
+    ok, out = verdict("4.3", (KL_PQ, KL_QP))
     assert ok and "not symmetric" in out
 
 
@@ -92,8 +87,8 @@ def test_4_3_accepts_both_directions(capsys):
         ((np.nan, 0.2), "finite real numbers"),
     ],
 )
-def test_4_3_explains_typical_mistakes(answer, hint, capsys):
-    ok, out = verdict("4.3", answer, capsys)
+def test_4_3_explains_typical_mistakes(answer, hint):
+    ok, out = verdict("4.3", answer)
     assert not ok and hint in out
 
 
@@ -104,8 +99,8 @@ SSE44 = float(np.sum((LINE_Y - W44 * LINE_X - B44) ** 2))
 N44 = LINE_X.size
 
 
-def test_4_4_accepts_the_mle(capsys):
-    ok, out = verdict("4.4", (W44, B44, SSE44 / N44), capsys)
+def test_4_4_accepts_the_mle():
+    ok, out = verdict("4.4", (W44, B44, SSE44 / N44))
     assert ok
 
 
@@ -121,8 +116,8 @@ def test_4_4_accepts_the_mle(capsys):
         ((W44, B44), "triple"),
     ],
 )
-def test_4_4_explains_typical_mistakes(answer, hint, capsys):
-    ok, out = verdict("4.4", answer, capsys)
+def test_4_4_explains_typical_mistakes(answer, hint):
+    ok, out = verdict("4.4", answer)
     assert not ok and hint in out
 
 
@@ -134,8 +129,8 @@ def autograd_reparam(mu, sigma, eps):
     return tm.grad.numpy(), ts.grad.numpy()
 
 
-def test_4_5_accepts_the_autograd_gradient(capsys):
-    ok, out = verdict("4.5", autograd_reparam, capsys)
+def test_4_5_accepts_the_autograd_gradient():
+    ok, out = verdict("4.5", autograd_reparam)
     assert ok
 
 
@@ -151,6 +146,6 @@ def test_4_5_accepts_the_autograd_gradient(capsys):
         (0.5, "Give a function"),
     ],
 )
-def test_4_5_explains_typical_mistakes(answer, hint, capsys):
-    ok, out = verdict("4.5", answer, capsys)
+def test_4_5_explains_typical_mistakes(answer, hint):
+    ok, out = verdict("4.5", answer)
     assert not ok and hint in out

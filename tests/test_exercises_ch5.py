@@ -11,15 +11,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dlnotes.exercises import check
+from dlnotes.exercises import verdict
 from dlnotes.exercises.ch5 import (
     ADAM_GRADS, ADAM_LR, ADAM_START, BN_BATCH, BN_MOMENTUM, HE_SHAPE, SMOOTHING_EPS, SMOOTHING_K, TANH_X,
 )
-
-
-def verdict(exercise_id, answer, capsys):
-    ok = check(exercise_id, answer)
-    return ok, capsys.readouterr().out
 
 
 def sigmoid(x):
@@ -102,8 +97,8 @@ REFERENCES = {"5.1": tanh_slope, "5.2": GAP, "5.3": torch_adam(), "5.4": HE, "5.
 
 
 @pytest.mark.parametrize("exercise_id", sorted(REFERENCES))
-def test_accepts_the_reference(exercise_id, capsys):
-    ok, out = verdict(exercise_id, REFERENCES[exercise_id], capsys)
+def test_accepts_the_reference(exercise_id):
+    ok, out = verdict(exercise_id, REFERENCES[exercise_id])
     assert ok and f"Exercise {exercise_id}: correct." in out
 
 
@@ -150,8 +145,8 @@ MISTAKES = [
 
 
 @pytest.mark.parametrize("exercise_id, answer, hint", MISTAKES)
-def test_explains_typical_mistakes(exercise_id, answer, hint, capsys):
-    ok, out = verdict(exercise_id, answer, capsys)
+def test_explains_typical_mistakes(exercise_id, answer, hint):
+    ok, out = verdict(exercise_id, answer)
     assert not ok and f"Exercise {exercise_id}: not yet." in out and hint in out
     reference = REFERENCES[exercise_id]
     if isinstance(reference, float):  # the message must not give the number away

@@ -6,17 +6,12 @@ import pytest
 import torch
 from torch import nn
 
-from dlnotes.exercises import check
+from dlnotes.exercises import verdict
 from dlnotes.exercises.ch6 import CONV_61, CONV_62, GRU_64, KL_LOGVAR, KL_MU, STACK_63, gru_64
 
 
-def verdict(exercise_id, answer, capsys):
-    ok = check(exercise_id, answer)
-    return ok, capsys.readouterr().out
-
-
-def assert_rejected(exercise_id, answer, hint, capsys, secret=None):
-    ok, out = verdict(exercise_id, answer, capsys)
+def assert_rejected(exercise_id, answer, hint, secret=None):
+    ok, out = verdict(exercise_id, answer)
     assert not ok and f"Exercise {exercise_id}: not yet." in out and hint in out
     if secret is not None:
         assert secret not in out  # the message must not give the answer away
@@ -33,10 +28,10 @@ def torch_out_shape(**overrides):
 H61, W61 = torch_out_shape()
 
 
-def test_6_1_accepts_torch_shape(capsys):
-    ok, out = verdict("6.1", (H61, W61), capsys)
+def test_6_1_accepts_torch_shape():
+    ok, out = verdict("6.1", (H61, W61))
     assert ok and "Exercise 6.1: correct." in out
-    assert check("6.1", np.array([H61, W61]), quiet=True)
+    assert verdict("6.1", np.array([H61, W61]))[0]
 
 
 @pytest.mark.parametrize(
@@ -51,17 +46,17 @@ def test_6_1_accepts_torch_shape(capsys):
         (H61, "pair of integers"),
     ],
 )
-def test_6_1_explains_mistakes(answer, hint, capsys):
-    assert_rejected("6.1", answer, hint, capsys, secret=f"({H61}, {W61})")
+def test_6_1_explains_mistakes(answer, hint):
+    assert_rejected("6.1", answer, hint, secret=f"({H61}, {W61})")
 
 
-def test_6_1_catches_rounding_up_and_one_sided_padding(capsys):
+def test_6_1_catches_rounding_up_and_one_sided_padding():
     c = CONV_61
     span = c["dilation"] * (c["kernel_size"] - 1) + 1
     ceil = tuple(-(-(n + 2 * c["padding"] - span) // c["stride"]) + 1 for n in (c["height"], c["width"]))
-    assert_rejected("6.1", ceil, "round the division down", capsys)
+    assert_rejected("6.1", ceil, "round the division down")
     one_side = tuple((n + c["padding"] - span) // c["stride"] + 1 for n in (c["height"], c["width"]))
-    assert_rejected("6.1", one_side, "both sides", capsys)
+    assert_rejected("6.1", one_side, "both sides")
 
 
 # --- 6.2: parameter counts from torch modules --------------------------------------------------
@@ -77,8 +72,8 @@ with torch.device("meta"):  # shapes only: the dense layer would hold 50M floats
     DENSE_NO_BIAS = n_params(nn.Linear(C_IN * S * S, C_OUT * S * S, bias=False))
 
 
-def test_6_2_accepts_torch_counts(capsys):
-    ok, out = verdict("6.2", (CONV, DENSE), capsys)
+def test_6_2_accepts_torch_counts():
+    ok, out = verdict("6.2", (CONV, DENSE))
     assert ok and "Exercise 6.2: correct." in out
 
 
@@ -96,8 +91,8 @@ def test_6_2_accepts_torch_counts(capsys):
         ((CONV,), "pair of integers"),
     ],
 )
-def test_6_2_explains_mistakes(answer, hint, capsys):
-    assert_rejected("6.2", answer, hint, capsys, secret=f"{CONV}")
+def test_6_2_explains_mistakes(answer, hint):
+    assert_rejected("6.2", answer, hint, secret=f"{CONV}")
 
 
 # --- 6.3: receptive field measured with torch autograd -----------------------------------------
@@ -129,19 +124,19 @@ def measured_field(stack):
 FIELD = measured_field(STACK_63)
 
 
-def test_6_3_accepts_measured_field(capsys):
-    ok, out = verdict("6.3", FIELD, capsys)
+def test_6_3_accepts_measured_field():
+    ok, out = verdict("6.3", FIELD)
     assert ok and "Exercise 6.3: correct." in out
 
 
-def test_6_3_explains_mistakes(capsys):
+def test_6_3_explains_mistakes():
     undilated = [(kind, k, s, 1) for kind, k, s, _ in STACK_63]
     summed = 1 + sum(d * (k - 1) for _, k, _, d in STACK_63)  # the strides forgotten
-    assert_rejected("6.3", measured_field(undilated), "dilated", capsys, secret=str(FIELD))
-    assert_rejected("6.3", summed, "Strides below a layer multiply", capsys, secret=str(FIELD))
-    assert_rejected("6.3", FIELD - 1, "Off by one", capsys)
-    assert_rejected("6.3", FIELD + 7, "Grow the field layer by layer", capsys)
-    assert_rejected("6.3", "23", "one integer", capsys)
+    assert_rejected("6.3", measured_field(undilated), "dilated", secret=str(FIELD))
+    assert_rejected("6.3", summed, "Strides below a layer multiply", secret=str(FIELD))
+    assert_rejected("6.3", FIELD - 1, "Off by one")
+    assert_rejected("6.3", FIELD + 7, "Grow the field layer by layer")
+    assert_rejected("6.3", "23", "one integer")
 
 
 # --- 6.4: the GRU candidate, read off torch's GRUCell with the update gate shut --------------
@@ -157,10 +152,10 @@ def torch_candidate(gru, x, h):
         return cell(torch.from_numpy(x), torch.from_numpy(h)).numpy()
 
 
-def test_6_4_accepts_torch_candidate(capsys):
+def test_6_4_accepts_torch_candidate():
     gru, x, h = gru_64()
     expected = torch_candidate(gru, x, h)
-    ok, out = verdict("6.4", lambda *_: expected, capsys)
+    ok, out = verdict("6.4", lambda *_: expected)
     assert ok and "Exercise 6.4: correct." in out
     assert expected.shape == (GRU_64["batch"], GRU_64["hidden_size"])
 
@@ -201,18 +196,18 @@ def swapped_gates(gru, x, h):
         (np.zeros((5, 4)), "Give a function"),
     ],
 )
-def test_6_4_explains_mistakes(answer, hint, capsys):
-    assert_rejected("6.4", answer, hint, capsys)
+def test_6_4_explains_mistakes(answer, hint):
+    assert_rejected("6.4", answer, hint)
 
 
-def test_6_4_catches_the_bias_and_the_nonlinearity(capsys):
+def test_6_4_catches_the_bias_and_the_nonlinearity():
     def bias_outside(gru, x, h):
         (wr, ur, br, cr), _, (wn, un, bn, cn) = blocks(gru)
         r = sigma(x @ wr.T + br + h @ ur.T + cr)
         return np.tanh(x @ wn.T + bn + r * (h @ un.T) + cn)
 
-    assert_rejected("6.4", bias_outside, "multiplies b_hn as well", capsys)
-    assert_rejected("6.4", lambda gru, x, h: sigma(np.arctanh(torch_candidate(gru, x, h))), "tanh, not σ", capsys)
+    assert_rejected("6.4", bias_outside, "multiplies b_hn as well")
+    assert_rejected("6.4", lambda gru, x, h: sigma(np.arctanh(torch_candidate(gru, x, h))), "tanh, not σ")
 
 
 # --- 6.5: KL divergence from torch.distributions ----------------------------------------------
@@ -226,8 +221,8 @@ def torch_kl(mu, logvar):
 KL = torch_kl(KL_MU, KL_LOGVAR)
 
 
-def test_6_5_accepts_torch_kl(capsys):
-    ok, out = verdict("6.5", torch_kl, capsys)
+def test_6_5_accepts_torch_kl():
+    ok, out = verdict("6.5", torch_kl)
     assert ok and "Exercise 6.5: correct." in out
     assert KL[0] == 0 and np.all(KL[1:] > 0)
 
@@ -245,5 +240,5 @@ def test_6_5_accepts_torch_kl(capsys):
         ("kl", "Give a function"),
     ],
 )
-def test_6_5_explains_mistakes(answer, hint, capsys):
-    assert_rejected("6.5", answer, hint, capsys)
+def test_6_5_explains_mistakes(answer, hint):
+    assert_rejected("6.5", answer, hint)

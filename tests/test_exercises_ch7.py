@@ -8,13 +8,8 @@ import pytest
 import torch
 from torch.nn.utils import prune
 
-from dlnotes.exercises import check
+from dlnotes.exercises import verdict
 from dlnotes.exercises.ch7 import PRUNE_W1, PRUNE_W2, QUANT_X, REMOVED_74, SIZES_71, SIZES_74
-
-
-def verdict(exercise_id, answer, capsys):
-    ok = check(exercise_id, answer)
-    return ok, capsys.readouterr().out
 
 
 def test_sizes_are_the_ones_the_references_assume():
@@ -81,8 +76,8 @@ def test_reference_values():
         ("7.5", reference_soft_targets),
     ],
 )
-def test_reference_answers_pass(exercise_id, answer, capsys):
-    ok, out = verdict(exercise_id, answer, capsys)
+def test_reference_answers_pass(exercise_id, answer):
+    ok, out = verdict(exercise_id, answer)
     assert ok and f"Exercise {exercise_id}: correct." in out
 
 
@@ -138,7 +133,7 @@ MISTAKES = [
 
 
 @pytest.mark.parametrize("exercise_id, answer, hint", MISTAKES)
-def test_typical_mistakes_get_their_hint(exercise_id, answer, hint, capsys):
-    ok, out = verdict(exercise_id, answer, capsys)
+def test_typical_mistakes_get_their_hint(exercise_id, answer, hint):
+    ok, out = verdict(exercise_id, answer)
     assert not ok and f"Exercise {exercise_id}: not yet." in out and hint in out
     assert not any(secret in out for secret in SECRETS[exercise_id])

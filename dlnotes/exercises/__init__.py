@@ -1,5 +1,7 @@
 """Self-checking exercises: ``check("2.3", my_answer)`` says right or wrong, and why.
 
+``verdict("2.3", my_answer)`` returns the same judgement as ``(ok, line)`` for programs and tests.
+
 Each chapter's checkers live in ``dlnotes/exercises/chN.py`` and register themselves with
 :func:`checker`. A checker receives the reader's answer and returns ``(ok, message)``; the
 message explains a wrong answer without giving the solution away.
@@ -32,21 +34,22 @@ def _load_all():
                 raise
 
 
-def check(exercise_id, answer, quiet=False):
-    """Check ``answer`` for exercise ``exercise_id`` (e.g. ``"2.3"``).
-
-    Prints ``"Exercise 2.3: correct. ..."`` or ``"Exercise 2.3: not yet. <why>"`` unless
-    ``quiet``, and returns True or False.
+def verdict(exercise_id, answer):
+    """``(ok, line)``: whether ``answer`` solves exercise ``exercise_id`` (e.g. ``"2.3"``), and the
+    line :func:`check` prints, ``"Exercise 2.3: correct. ..."`` or ``"Exercise 2.3: not yet. <why>"``.
     """
     _load_all()
     if exercise_id not in _CHECKERS:
         known = ", ".join(sorted(_CHECKERS)) or "none"
         raise ValueError(f"check: exercise_id must be one of {known}, got {exercise_id!r}")
     ok, message = _CHECKERS[exercise_id](answer)
-    if not quiet:
-        verdict = "correct." if ok else "not yet."
-        print(f"Exercise {exercise_id}: {verdict} {message}".rstrip())
-    return bool(ok)
+    outcome = "correct." if ok else "not yet."
+    return bool(ok), f"Exercise {exercise_id}: {outcome} {message}".rstrip()
+
+
+def check(exercise_id, answer):
+    """Print whether ``answer`` solves exercise ``exercise_id``, and why not if it does not."""
+    print(verdict(exercise_id, answer)[1])
 
 
 def exercise_ids():
