@@ -51,6 +51,16 @@ class Tensor:
     def shape(self):
         return self.data.shape
 
+    @property
+    def parents(self):
+        """The Tensors the operation that made this one consumed (constants included); () for a leaf."""
+        return self._parents
+
+    @property
+    def op(self):
+        """The symbol or name of that operation, e.g. "*" or "log"; "" for a leaf."""
+        return self._op
+
     def _lift(self, other):
         """Wrap a number or array as a constant Tensor; numbers take this Tensor's dtype."""
         if isinstance(other, Tensor):

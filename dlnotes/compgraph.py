@@ -33,11 +33,6 @@ class Node:
     inputs: tuple
 
 
-def _parents(t):
-    """The Tensors the operation that made ``t`` consumed (constants included); () for a leaf."""
-    return t._parents
-
-
 def layout(output):
     """The nodes of the graph that produced ``output``, inputs before their consumers.
 
@@ -56,25 +51,25 @@ def layout(output):
         elif t not in seen:
             seen.add(t)
             stack.append((t, True))
-            stack.extend((p, False) for p in reversed(_parents(t)) if p not in seen)
+            stack.extend((p, False) for p in reversed(t.parents) if p not in seen)
     column, row, leaves = {}, {}, 0
     for t in order:
-        if _parents(t):
-            column[t] = 1 + max(column[p] for p in _parents(t))
-            row[t] = float(np.mean([row[p] for p in _parents(t)]))
+        if t.parents:
+            column[t] = 1 + max(column[p] for p in t.parents)
+            row[t] = float(np.mean([row[p] for p in t.parents]))
         else:
             column[t], row[t], leaves = 0, float(leaves), leaves + 1
     for t in order:  # pull each leaf right, next to its first consumer
-        consumers = [column[u] for u in order if any(p is t for p in _parents(u))]
-        if not _parents(t) and consumers:
+        consumers = [column[u] for u in order if any(p is t for p in u.parents)]
+        if not t.parents and consumers:
             column[t] = min(consumers) - 1
     index = {t: i for i, t in enumerate(order)}
-    return [Node(t, column[t], row[t], tuple(index[p] for p in _parents(t))) for t in order]
+    return [Node(t, column[t], row[t], tuple(index[p] for p in t.parents)) for t in order]
 
 
 def _label(t, name, digits):
     """Three lines: the name (or the operation), the value (or shape), the gradient (or '')."""
-    title = name if name is not None else OP_LABELS.get(t._op, t._op)
+    title = name if name is not None else OP_LABELS.get(t.op, t.op)
     if t.data.size == 1:
         value = f"{float(t.data.reshape(())):.{digits}f}"
     else:

@@ -268,3 +268,12 @@ def test_bad_inputs():
         MLP([2], rng=np.random.default_rng(0))
     with pytest.raises(TypeError, match=r"MLP: rng must be a numpy.random.Generator"):
         MLP([2, 3], rng=0)
+
+
+def test_the_graph_is_readable_through_parents_and_op():
+    a, b = Tensor(np.ones(2)), Tensor(np.full(2, 3.0))
+    c = a * b
+    d = c + 1.0
+    assert c.parents[0] is a and c.parents[1] is b and c.op == "*"
+    assert d.parents[0] is c and d.parents[1].requires_grad is False and d.op == "+"
+    assert a.parents == () and a.op == ""
