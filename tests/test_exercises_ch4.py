@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -172,3 +174,15 @@ def test_4_5_accepts_the_autograd_gradient():
 def test_4_5_explains_typical_mistakes(answer, hint):
     ok, out = verdict("4.5", answer)
     assert not ok and hint in out
+
+
+@pytest.mark.parametrize(
+    "exercise_id, answer",
+    [("4.1", 2 / L_MAX), ("4.2", (LR_42, BETA_42)), ("4.3", (KL_PQ, KL_QP)), ("4.4", (W44, B44, SSE44 / N44)),
+     ("4.5", autograd_reparam)],
+)
+def test_praise_states_no_numbers(exercise_id, answer):
+    """A correct answer is told why it is right, with no decimal number that could answer an exercise."""
+    ok, out = verdict(exercise_id, answer)
+    praise = out.split("correct.", 1)[1]
+    assert ok and praise.strip() and not re.search(r"\d\.\d|\d{2,}", praise)
