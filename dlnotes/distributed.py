@@ -6,6 +6,7 @@
     ring_allreduce   ring all-reduce simulated in NumPy: every worker ends with the sum, and each
                      sends 2(p−1)/p of the array on the way
     ring_traffic     that count, 2(p−1)/p · n elements sent (and as many received) per worker
+    zero_memory      bytes of model state per device under data parallelism and ZeRO stages 1–3
     preload          import torch's distributed parts once here, so that forked workers inherit them
 
 Workers (module-level functions, so that a freshly spawned interpreter can import them too):
@@ -251,6 +252,32 @@ def ring_allreduce(arrays):
             chunks[(r + 1) % p][c] = data
             sent[r] += data.size
     return [np.concatenate(c).reshape(shape) for c in chunks], sent
+
+
+def zero_memory(n_params, world_size, stage, *, optimizer_bytes=12):
+    """Bytes of model state each of p = world_size devices holds (Rajbhandari et al., 2020):
+
+        Ψ parameters trained in mixed precision with Adam: 2Ψ for the 16-bit weights, 2Ψ for the
+        16-bit gradients, KΨ for the optimiser (K = optimizer_bytes = 12: a 32-bit copy of the
+        weights, Adam's first and second moments)
+        stage 0 (plain data parallelism, DDP)      (2 + 2 + K)·Ψ           everything replicated
+        stage 1 (optimiser states sharded)         (2 + 2)·Ψ + K·Ψ/p
+        stage 2 (… and gradients)                  2·Ψ + (2 + K)·Ψ/p
+        stage 3 (… and weights; FSDP's full shard) (2 + 2 + K)·Ψ/p
+
+    Activations, buffers and fragmentation come on top. Stages 1 and 2 communicate as much as
+    DDP's all-reduce (a reduce-scatter and an all-gather); stage 3 gathers the weights again
+    for the backward pass, 1.5 times that.
+    """
+    where = "zero_memory"
+    n = check_int(n_params, "n_params", where, low=0)
+    p = check_int(world_size, "world_size", where, low=1)
+    stage = check_int(stage, "stage", where, low=0)
+    if stage > 3:
+        raise ValueError(f"{where}: stage must be 0, 1, 2 or 3, got {stage}")
+    k = check_real(optimizer_bytes, "optimizer_bytes", where, low=0.0)
+    replicated, sharded = ((2 + 2 + k, 0.0), (2 + 2, k), (2, 2 + k), (0.0, 2 + 2 + k))[stage]
+    return replicated * n + sharded * n / p
 
 
 # ---------------------------------------------------------------- workers (run inside launch)

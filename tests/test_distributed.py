@@ -154,6 +154,19 @@ def test_shard_is_an_equal_contiguous_split():
         distributed.shard(x, 3, 3)
 
 
+def test_zero_memory_reproduces_the_papers_example():
+    # Rajbhandari et al. (2020), Figure 1: 7.5 B parameters, 64 devices, K = 12 → 120 GB per
+    # device with plain data parallelism, 31.4 GB (stage 1), 16.6 GB (stage 2), 1.9 GB (stage 3)
+    gb = [distributed.zero_memory(7_500_000_000, 64, s) / 1e9 for s in range(4)]
+    assert [round(g, 1) for g in gb] == [120.0, 31.4, 16.6, 1.9]
+
+
+def test_zero_memory_on_one_device_is_plain_data_parallelism():
+    assert {distributed.zero_memory(1000, 1, s) for s in range(4)} == {16000.0}
+    with pytest.raises(ValueError, match="zero_memory: stage must be 0, 1, 2 or 3, got 4"):
+        distributed.zero_memory(1000, 2, 4)
+
+
 # ---------------------------------------------------------------- launch: failures and cleanup
 
 def test_a_failing_worker_raises_with_its_traceback_and_nothing_is_left():
