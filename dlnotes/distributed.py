@@ -27,8 +27,9 @@ processes compute what one process computes on the full batch, up to the order o
 
 Processes are started by forking where the system can (Linux), else as fresh interpreters
 ("spawn"); workers are module-level functions so that both work, inside Jupyter too. They meet
-through a file in a temporary directory and use the gloo backend (CPU). Arguments and results cross the process boundary as
-ordinary pickles (no shared memory). torch is imported inside the functions that need it.
+through a file in a temporary directory and use the gloo backend (CPU). Arguments and results
+cross the process boundary as ordinary pickles (no shared memory). torch is imported inside the
+functions that need it.
 """
 
 import multiprocessing
@@ -92,9 +93,10 @@ def _stop(processes):
 def launch(worker, world_size=2, *, args=(), timeout=60.0, threads=1, start_method=None):
     """Run ``worker(rank, world_size, *args)`` in ``world_size`` new processes; results by rank.
 
-    Each process sets torch to ``threads`` threads, joins a gloo process group of ``world_size`` ranks (``torch.distributed.init_process_group``) and calls the
-    worker, which may use collectives (``all_reduce``, DDP, ...). The call returns
-    ``[result of rank 0, result of rank 1, ...]``.
+    Each process sets torch to ``threads`` threads, joins a gloo process group of ``world_size``
+    ranks (``torch.distributed.init_process_group``) and calls the worker, which may use
+    collectives (``all_reduce``, DDP, ...). The call returns ``[result of rank 0, result of
+    rank 1, ...]``; results and ``args`` cross the process boundary as pickles.
 
     Cleanup is guaranteed: when a worker raises (RuntimeError with its traceback), a process dies
     without reporting, ``timeout`` seconds pass (TimeoutError; the same value bounds every
