@@ -9,7 +9,7 @@ uses them (``dlnotes.losses.cross_entropy_grad``).
 GELU needs the error function; it comes from ``scipy.special`` (scipy is pinned in
 ``requirements.txt``), the one import here beyond NumPy.
 
-Matches torch.sigmoid, torch.tanh, torch.relu, F.leaky_relu, F.gelu(approximate="none"),
+Matches torch.sigmoid, torch.tanh, torch.relu, F.leaky_relu, F.gelu(approximate="none" and "tanh"),
 F.softmax and F.log_softmax to ~1e-15 in float64 (see ``tests/test_activations.py``).
 """
 
@@ -103,6 +103,29 @@ def gelu_grad(x):
     """gelu′(x) = Φ(x) + x·φ(x), with φ(x) = e^(−x²/2)/√(2π) the standard normal density."""
     x = as_float_array(x, "x", "gelu_grad")
     return _normal_cdf(x) + x * np.exp(-0.5 * x * x) * _INV_SQRT_2PI
+
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_CUBIC = 0.044715
+
+
+def gelu_tanh(x):
+    """GELU's tanh approximation (Hendrycks & Gimpel, 2016):
+
+        gelu_tanh(x) = ½x·(1 + tanh(u)),   u = √(2/π)·(x + 0.044715·x³)
+
+    This is F.gelu(x, approximate="tanh"). It is close to the exact x·Φ(x) of ``gelu`` but not
+    equal to it: they differ by up to about 5e-4, near |x| ≈ 2.7.
+    """
+    x = as_float_array(x, "x", "gelu_tanh")
+    return 0.5 * x * (1.0 + np.tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x**3)))
+
+
+def gelu_tanh_grad(x):
+    """gelu_tanh′(x) = ½(1 + tanh u) + ½x·(1 − tanh² u)·√(2/π)·(1 + 3·0.044715·x²)."""
+    x = as_float_array(x, "x", "gelu_tanh_grad")
+    t = np.tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x**3))
+    return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_CUBIC * x * x)
 
 
 def _check_axis(x, axis, where):

@@ -1,6 +1,7 @@
 """Deployment: export to ONNX, run with ONNX Runtime, save weights safely, time inference (chapter 7).
 
-    export_onnx      write a torch module to an .onnx file (torch.onnx.export, batch axis dynamic)
+    export_onnx      write a torch module to an .onnx file (torch.onnx.export, batch axis dynamic;
+                     the torch.export-based exporter, or the deprecated tracing one on request)
     onnx_summary     what the file holds: operator types, inputs and outputs with their shapes, opset
     onnx_session     an onnxruntime.InferenceSession on the CPU, with a fixed number of threads
     run_onnx         run a session on a NumPy batch (cast to the dtype the graph expects)
@@ -19,7 +20,6 @@ torch, onnx and onnxruntime are imported inside the functions that need them.
 """
 
 import os
-import warnings
 
 import numpy as np
 
@@ -35,25 +35,28 @@ def _check_path(path, where):
     return os.fspath(path)
 
 
-def export_onnx(module, example, path, *, opset=17, input_name="input", output_name="output"):
+def export_onnx(module, example, path, *, dynamo=True, opset=18, input_name="input", output_name="output"):
     """Export a torch module to ONNX at ``path``, with a dynamic batch axis (axis 0).
 
     example: one input batch (a NumPy array or tensor; it is converted to the dtype of the
-    module's parameters) with which torch traces the module once; any batch size works later.
+    module's parameters) with which torch runs the module once; any batch size works later.
     opset: the ONNX operator-set version. The module is put in eval mode first (dropout off,
     batch norm on running statistics), as a deployed model runs.
 
-    This uses torch's TorchScript-based exporter (``dynamo=False``): for the plain feed-forward
-    networks of this book it produces the same small graph (Gemm, Relu, Conv, MaxPool, ...) as
-    the newer ``torch.export``-based one, in well under a second and without progress output,
-    and the file is byte-for-byte reproducible. Its DeprecationWarning is silenced here.
-    Returns the path.
+    dynamo=True (torch's default and supported route since 2.9): ``torch.export`` captures the
+    graph, which is then translated to ONNX by onnxscript and optimised; the batch axis is
+    declared with ``dynamic_shapes``. dynamo=False: the TorchScript-based tracing exporter,
+    which torch deprecates (it raises a DeprecationWarning that this function lets through and
+    says the feature will be removed); for a plain feed-forward network it writes the same
+    operators and takes far less time. Returns the path.
     """
     import torch
 
     where = "export_onnx"
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"{where}: module must be a torch.nn.Module, got {type(module).__name__}")
+    if not isinstance(dynamo, bool):
+        raise TypeError(f"{where}: dynamo must be True or False, got {type(dynamo).__name__}")
     path = _check_path(path, where)
     opset = check_int(opset, "opset", where, low=7)
     dtype = next(module.parameters()).dtype
@@ -61,13 +64,13 @@ def export_onnx(module, example, path, *, opset=17, input_name="input", output_n
     if x.ndim == 0 or len(x) == 0:
         raise ValueError(f"{where}: example must be a batch with at least one row, got shape {tuple(x.shape)}")
     module.eval()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        torch.onnx.export(
-            module, (x,), path, dynamo=False, opset_version=opset,
-            input_names=[input_name], output_names=[output_name],
-            dynamic_axes={input_name: {0: "batch"}, output_name: {0: "batch"}},
-        )
+    names = {"input_names": [input_name], "output_names": [output_name]}
+    if dynamo:
+        torch.onnx.export(module, (x,), path, dynamo=True, opset_version=opset, verbose=False,
+                          dynamic_shapes=({0: "batch"},), **names)
+    else:
+        torch.onnx.export(module, (x,), path, dynamo=False, opset_version=opset,
+                          dynamic_axes={input_name: {0: "batch"}, output_name: {0: "batch"}}, **names)
     return path
 
 

@@ -2,12 +2,12 @@
 
 The optimisation results concern the quadratic
 
-    f(x) = ½ xᵀ A x − bᵀ x,   A symmetric with eigenvalues μ = λ_min ≤ … ≤ λ_max = L,
+    f(θ) = ½ θᵀ A θ − cᵀ θ,   A symmetric positive definite, eigenvalues m = λ_min ≤ … ≤ λ_max = L,
 
-whose gradient A x − b is linear, so the error e_k = x_k − x* of gradient descent with
-momentum (heavy ball, the torch.optim.SGD rule)
+whose gradient A θ − c is linear, so the error e_k = θ_k − θ* of gradient descent with
+momentum (heavy ball; the torch.optim.SGD rule at a constant learning rate)
 
-    x_{k+1} = x_k − η ∇f(x_k) + β (x_k − x_{k−1})
+    θ_{k+1} = θ_k − η ∇f(θ_k) + β (θ_k − θ_{k−1})
 
 evolves by a fixed linear map. Along the eigenvector of λ the pair (e_{k+1}, e_k) is
 multiplied by [[1 + β − ηλ, −β], [1, 0]], whose eigenvalues solve z² − (1 + β − ηλ) z + β = 0;
@@ -102,34 +102,51 @@ def quadratic_rate(eigenvalues, lr, momentum=0.0):
     return float(np.max(np.maximum(np.abs(c + root), np.abs(c - root))) / 2.0)
 
 
-def _curvature_bounds(L, mu, where):
-    L = check_real(L, "L", where, low=0.0, low_open=True)
-    mu = check_real(mu, "mu", where, low=0.0, high=L, low_open=True)
-    return L, mu
+def heavy_ball_matrix(curvature, lr, momentum=0.0):
+    """The 2×2 iteration matrix of the heavy ball along one eigen-direction of curvature λ.
 
+        (e_{k+1}, e_k) = T (e_k, e_{k−1}),   T = [[1 + β − ηλ, −β], [1, 0]]
 
-def optimal_gd(L, mu):
-    """Best fixed step for gradient descent on a quadratic with curvatures in [μ, L].
-
-        η* = 2 / (L + μ),   ρ* = (κ − 1) / (κ + 1),   κ = L / μ
-
-    Returns (lr, rate). Any step with 0 < η < 2/L converges, at rate max(|1 − ημ|, |1 − ηL|).
+    Its characteristic polynomial is z² − (1 + β − ηλ) z + β; the largest |eigenvalue| over the
+    spectrum is ``quadratic_rate``. curvature: λ > 0; lr: η > 0; momentum: β in [0, 1).
+    Returns (2, 2).
     """
-    L, mu = _curvature_bounds(L, mu, "optimal_gd")
-    kappa = L / mu
-    return 2.0 / (L + mu), (kappa - 1.0) / (kappa + 1.0)
+    lam = check_real(curvature, "curvature", "heavy_ball_matrix", low=0.0, low_open=True)
+    lr = check_real(lr, "lr", "heavy_ball_matrix", low=0.0, low_open=True)
+    beta = check_real(momentum, "momentum", "heavy_ball_matrix", low=0.0, high=1.0, high_open=True)
+    return np.array([[1.0 + beta - lr * lam, -beta], [1.0, 0.0]])
 
 
-def optimal_heavy_ball(L, mu):
-    """Polyak's tuned heavy-ball parameters for a quadratic with curvatures in [μ, L].
+def _curvature_bounds(L, m, where):
+    L = check_real(L, "L", where, low=0.0, low_open=True)
+    m = check_real(m, "m", where, low=0.0, high=L, low_open=True)
+    return L, m
 
-        η = 4 / (√L + √μ)²,   β = ((√κ − 1) / (√κ + 1))²,   ρ = (√κ − 1) / (√κ + 1)
 
+def optimal_gd(L, m):
+    """Best fixed step for gradient descent on a quadratic with curvatures in [m, L].
+
+        η* = 2 / (L + m),   ρ* = (κ − 1) / (κ + 1),   κ = L / m
+
+    Returns (lr, rate). Any step with 0 < η < 2/L converges, at rate max(|1 − ηm|, |1 − ηL|).
+    """
+    L, m = _curvature_bounds(L, m, "optimal_gd")
+    kappa = L / m
+    return 2.0 / (L + m), (kappa - 1.0) / (kappa + 1.0)
+
+
+def optimal_heavy_ball(L, m):
+    """Polyak's tuned heavy-ball parameters for a quadratic with curvatures in [m, L].
+
+        η = 4 / (√L + √m)²,   β = ((√κ − 1) / (√κ + 1))²,   ρ = (√κ − 1) / (√κ + 1)
+
+    These solve ηm = (1 − √β)² and ηL = (1 + √β)²: both extreme curvatures sit on a double
+    root of z² − (1 + β − ηλ) z + β, so every direction contracts by √β per step.
     Returns (lr, momentum, rate). In torch.optim.SGD terms: SGD(lr=η, momentum=β).
     """
-    L, mu = _curvature_bounds(L, mu, "optimal_heavy_ball")
-    rate = (np.sqrt(L) - np.sqrt(mu)) / (np.sqrt(L) + np.sqrt(mu))
-    return float(4.0 / (np.sqrt(L) + np.sqrt(mu)) ** 2), float(rate**2), float(rate)
+    L, m = _curvature_bounds(L, m, "optimal_heavy_ball")
+    rate = (np.sqrt(L) - np.sqrt(m)) / (np.sqrt(L) + np.sqrt(m))
+    return float(4.0 / (np.sqrt(L) + np.sqrt(m)) ** 2), float(rate**2), float(rate)
 
 
 def measured_rate(errors, start=0):
@@ -137,7 +154,7 @@ def measured_rate(errors, start=0):
 
         ρ̂ = (e_K / e_start)^(1 / (K − start)),   K = len(errors) − 1
 
-    errors: (K + 1,) e.g. ‖x_k − x*‖. Skip the transient with ``start``.
+    errors: (K + 1,) e.g. ‖θ_k − θ*‖. Skip the transient with ``start``.
     """
     e = as_float_array(errors, "errors", "measured_rate")
     check_ndim(e, 1, "errors", "measured_rate", "(K + 1,)")
@@ -157,7 +174,7 @@ def bias_variance(predictions, target):
 
         mean_r (f_r − f)² = (f̄ − f)² + mean_r (f_r − f̄)²     (at each point)
 
-    Returns (bias², variance), each averaged over the M points. The noise variance σ² is
+    Returns (bias², variance), each averaged over the M points. The noise variance s² is
     the third, irreducible term of the test error and is not included.
     """
     preds = as_float_array(predictions, "predictions", "bias_variance")

@@ -12,6 +12,11 @@ from testkit import raises_exactly
 from dlnotes import deploy
 from dlnotes.models import CNN, MLP
 
+# The tests below use the tracing exporter (dynamo=False), which is fast; torch deprecates it, and
+# test_tracing_exporter_warns_that_it_is_deprecated checks that the warning reaches the caller.
+pytestmark = pytest.mark.filterwarnings("ignore:You are using the legacy TorchScript-based ONNX export",
+                                        "ignore:The feature will be removed")
+
 
 @pytest.fixture(scope="module")
 def mlp_file(tmp_path_factory):
@@ -19,7 +24,7 @@ def mlp_file(tmp_path_factory):
     model = MLP([6, 16, 8, 3], "tanh", rng=np.random.default_rng(0))
     path = tmp_path_factory.mktemp("onnx") / "mlp.onnx"
     module = model.to_torch().eval()
-    deploy.export_onnx(module, np.zeros((2, 6)), path, output_name="logits")
+    deploy.export_onnx(module, np.zeros((2, 6)), path, dynamo=False, opset=17, output_name="logits")
     return model, module, path
 
 
@@ -51,7 +56,7 @@ def test_cnn_round_trip_in_float32_and_reproducible_file(tmp_path):
     x = np.random.default_rng(2).random((7, 1, 8, 8))
     paths = [tmp_path / f"cnn{i}.onnx" for i in range(2)]
     for path in paths:
-        deploy.export_onnx(module, x[:2], path)
+        deploy.export_onnx(module, x[:2], path, dynamo=False)
     digests = {hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
     assert len(digests) == 1  # the same module gives the same bytes
     summary = deploy.onnx_summary(paths[0])
@@ -68,9 +73,28 @@ def test_cnn_round_trip_in_float32_and_reproducible_file(tmp_path):
 def test_export_puts_the_module_in_eval_mode(tmp_path):
     model = MLP([4, 8, 2], rng=np.random.default_rng(3), dropout=0.5)
     module = model.to_torch().train()
-    path = deploy.export_onnx(module, np.zeros((1, 4)), tmp_path / "drop.onnx")
+    path = deploy.export_onnx(module, np.zeros((1, 4)), tmp_path / "drop.onnx", dynamo=False)
     assert not module.training and "Dropout" not in deploy.onnx_summary(path)["ops"]
     x = np.random.default_rng(4).standard_normal((3, 4))
+    np.testing.assert_allclose(deploy.run_onnx(deploy.onnx_session(path), x), model.forward(x, train=False),
+                               rtol=1e-12, atol=1e-14)
+
+
+def test_tracing_exporter_warns_that_it_is_deprecated(tmp_path, mlp_file):
+    _, module, _ = mlp_file
+    with pytest.warns(DeprecationWarning, match="legacy TorchScript-based ONNX export"):
+        deploy.export_onnx(module, np.zeros((1, 6)), tmp_path / "legacy.onnx", dynamo=False)
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")  # raised inside torch.export's pytree code
+def test_torch_export_route_gives_the_same_graph_and_outputs(tmp_path, mlp_file):
+    model, module, traced = mlp_file
+    path = deploy.export_onnx(module, np.zeros((2, 6)), tmp_path / "dynamo.onnx", output_name="logits")
+    summary = deploy.onnx_summary(path)
+    assert summary["ops"] == deploy.onnx_summary(traced)["ops"]
+    assert summary["inputs"] == [("input", ["batch", 6])] and summary["outputs"] == [("logits", ["batch", 3])]
+    assert summary["opset"] == 18
+    x = np.random.default_rng(7).standard_normal((9, 6))
     np.testing.assert_allclose(deploy.run_onnx(deploy.onnx_session(path), x), model.forward(x, train=False),
                                rtol=1e-12, atol=1e-14)
 
@@ -83,6 +107,8 @@ def test_export_and_run_reject_bad_input(tmp_path, mlp_file):
         deploy.export_onnx(module, np.zeros((1, 6)), 3)
     with raises_exactly(ValueError, "export_onnx: example must be a batch with at least one row, got shape (0, 6)"):
         deploy.export_onnx(module, np.zeros((0, 6)), tmp_path / "x.onnx")
+    with raises_exactly(TypeError, "export_onnx: dynamo must be True or False, got str"):
+        deploy.export_onnx(module, np.zeros((1, 6)), tmp_path / "x.onnx", dynamo="yes")
     with raises_exactly(ValueError, "onnx_session: threads must be >= 0, got -1"):
         deploy.onnx_session(tmp_path / "x.onnx", threads=-1)
 

@@ -49,6 +49,7 @@ def test_1_2_accepts_the_neuron():
     assert W_12 == pytest.approx(math.log(9), rel=1e-14)
     ok, out = verdict("1.2", (W_12, -3 * W_12))
     assert ok and "threshold" in out
+    assert f"{W_12:.2f}" not in out and "= 3" not in out  # the verdict restates no number
 
 
 @pytest.mark.parametrize(
@@ -123,7 +124,8 @@ def test_1_4_reference_agrees_with_simulation():
 
 def test_1_4_accepts_exact_and_simulated_answers():
     ok, out = verdict("1.4", expected_best_accuracy())
-    assert ok and f"{expected_best_accuracy():.3f}" in out
+    assert ok and "above 0.5" in out
+    assert f"{expected_best_accuracy():.3f}" not in out and f"{expected_best_accuracy():.2f}" not in out  # no answer
     ok, _ = verdict("1.4", expected_best_accuracy() + 0.002)  # a Monte-Carlo estimate is fine
     assert ok
 

@@ -55,36 +55,57 @@ def test_2_1_explains_typical_mistakes(answer, hint):
     assert f"{G21[0]:.3f}" not in out  # no message gives the answer away
 
 
-# 2.2 — the reference shapes are read off a torch model
-def torch_shapes(sizes):
-    layers = [torch.nn.Linear(n_in, n_out) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
-    return [tuple(p.shape) for p in torch.nn.Sequential(*layers).parameters()]
+# 2.2 — the reference shapes and count are read off a torch model
+def torch_model(sizes):
+    return torch.nn.Sequential(*[torch.nn.Linear(n_in, n_out) for n_in, n_out in zip(sizes[:-1], sizes[1:])])
 
 
-SHAPES22 = torch_shapes(SIZES_22)
+SHAPES22 = [tuple(p.shape) for p in torch_model(SIZES_22).parameters()]
+COUNT22 = sum(p.numel() for p in torch_model(SIZES_22).parameters())
+WEIGHTS22 = sum(p.numel() for name, p in torch_model(SIZES_22).named_parameters() if name.endswith("weight"))
+BIASES22 = COUNT22 - WEIGHTS22
 
 
-def test_2_2_accepts_the_torch_shapes():
-    ok, out = verdict("2.2", SHAPES22)
-    n_params = sum(int(np.prod(s)) for s in SHAPES22)
-    assert ok and f"{n_params:,} parameters" in out
+def test_2_2_accepts_the_torch_shapes_and_count():
+    ok, out = verdict("2.2", (SHAPES22, COUNT22))
+    assert ok and "Exercise 2.2: correct." in out
+    assert f"{COUNT22:,}" not in out and str(COUNT22) not in out  # the verdict restates no number
 
 
-def test_2_2_accepts_numpy_shapes_and_lists():
-    ok, _ = verdict("2.2", [list(s) for s in SHAPES22])
+def test_2_2_accepts_numpy_shapes_lists_and_integers():
+    ok, _ = verdict("2.2", [[list(s) for s in SHAPES22], np.int64(COUNT22)])
     assert ok
+
+
+@pytest.mark.parametrize(
+    "count, hint",
+    [
+        (WEIGHTS22, "leaves out the biases"),
+        (BIASES22, "leaves out the weight matrices"),
+        (sum(SIZES_22), "adds up units"),
+        (COUNT22 - SHAPES22[-2][0] * SHAPES22[-2][1] - SHAPES22[-1][0], "output layer too"),
+        (COUNT22 + 1, "the count is not"),
+        (float(COUNT22), "as an integer"),
+        (str(COUNT22), "as an integer"),
+    ],
+)
+def test_2_2_checks_the_parameter_count(count, hint):
+    ok, out = verdict("2.2", (SHAPES22, count))
+    assert not ok and hint in out
 
 
 @pytest.mark.parametrize(
     "answer, hint",
     [
-        ([s[::-1] if len(s) == 2 else s for s in SHAPES22], "transposed"),
-        ([s for s in SHAPES22 if len(s) == 2], "also has a bias"),
-        ([(1,) + s if len(s) == 1 else s for s in SHAPES22], "vector of shape (out_features,)"),
-        (SHAPES22[:4], "Expected 6 arrays"),
-        ([(128, 64), (128,), (32, 128), (32,), (10, 32), (32,)], "Some shapes are off"),
-        ([128, 64], "list of shapes"),
-        (None, "list of shapes"),
+        (([s[::-1] if len(s) == 2 else s for s in SHAPES22], COUNT22), "transposed"),
+        (([s for s in SHAPES22 if len(s) == 2], COUNT22), "also has a bias"),
+        (([(1,) + s if len(s) == 1 else s for s in SHAPES22], COUNT22), "vector of shape (out_features,)"),
+        ((SHAPES22[:4], COUNT22), "Expected 6 arrays"),
+        (([(128, 64), (128,), (32, 128), (32,), (10, 32), (32,)], COUNT22), "Some shapes are off"),
+        (SHAPES22, "Give a pair (shapes, count)"),
+        (([128, 64], COUNT22), "list of shapes"),
+        (None, "Give a pair (shapes, count)"),
+        ("not shapes", "Give a pair (shapes, count)"),
     ],
 )
 def test_2_2_explains_typical_mistakes(answer, hint):
@@ -141,7 +162,8 @@ FACTOR24 = CHAIN_24["w"] / 4  # z = 0 at every layer (h stays at 0.5), so each f
 
 def test_2_4_accepts_the_autograd_derivative():
     ok, out = verdict("2.4", D24)
-    assert ok and f"{FACTOR24:.2f}" in out
+    assert ok and "geometric decay" in out
+    assert f"{FACTOR24:.2f}" not in out and f"{D24:.2e}" not in out  # the verdict restates no number
 
 
 def test_2_4_reference_is_the_geometric_product():

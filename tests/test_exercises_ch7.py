@@ -1,6 +1,7 @@
 """Checkers of chapter 7: the reference answers pass, the usual mistakes get their hint, and no
 message gives the answer away. References are computed here independently (torch, or by hand)."""
 
+import re
 import warnings
 
 import numpy as np
@@ -81,6 +82,15 @@ def test_reference_answers_pass(exercise_id, answer):
     assert ok and f"Exercise {exercise_id}: correct." in out
 
 
+def test_correct_answers_are_explained_without_numbers():
+    # a number in the praise could answer another exercise or restate a figure of the chapter
+    for exercise_id, answer in [("7.1", SIZE_71), ("7.2", (Q_72, SCALE_72, ZP_72)), ("7.3", KEPT_73),
+                                ("7.4", MACS_74), ("7.5", reference_soft_targets)]:
+        ok, out = verdict(exercise_id, answer)
+        praise = out.split("correct.", 1)[1]
+        assert ok and praise.strip() and not re.findall(r"(?<![\w.])\d+(?:\.\d+)?", praise), out
+
+
 # what a wrong-answer message must never contain: the answer itself
 SECRETS = {"7.1": [str(SIZE_71)], "7.2": ["[0, 4, 5, 8, 15]", "0.12"], "7.3": ["(10, 2)"], "7.4": [str(MACS_74)],
            "7.5": []}
@@ -109,7 +119,7 @@ MISTAKES = [
     ("7.2", (Q_72, SCALE_72, 5.5), "triple"),
     ("7.3", (6, 6), "per-layer pruning"),
     ("7.3", (2, 10), "pruned weights"),
-    ("7.3", (9, 2), "add up to 12"),
+    ("7.3", (9, 2), "add up to half of both layers"),
     ("7.3", (8, 4), "Sort all 24"),
     ("7.3", (10,), "pair of whole numbers"),
     ("7.3", (10.5, 1.5), "pair of whole numbers"),

@@ -10,6 +10,7 @@ from dlnotes.theory import (
     line_values,
     measured_rate,
     optimal_gd,
+    heavy_ball_matrix,
     optimal_heavy_ball,
     polynomial_features,
     quadratic_rate,
@@ -63,7 +64,7 @@ def test_random_spd_matrix_has_the_requested_spectrum():
     np.testing.assert_allclose(np.linalg.eigvalsh(A), lam, rtol=1e-12)
 
 
-def heavy_ball_matrix(A, lr, momentum):
+def heavy_ball_block_matrix(A, lr, momentum):
     """The 2n×2n map (x_{k+1} − x*, x_k − x*) = M (x_k − x*, x_{k−1} − x*) of the heavy ball."""
     n = A.shape[0]
     eye = np.eye(n)
@@ -76,8 +77,36 @@ def test_quadratic_rate_is_spectral_radius_of_the_iteration_matrix(seed, lr, mom
     rng = np.random.default_rng(seed)
     lam = rng.uniform(0.1, 10.0, size=4)
     A = random_spd_matrix(lam, rng)
-    radius = np.max(np.abs(np.linalg.eigvals(heavy_ball_matrix(A, lr, momentum))))
+    radius = np.max(np.abs(np.linalg.eigvals(heavy_ball_block_matrix(A, lr, momentum))))
     assert quadratic_rate(lam, lr, momentum) == pytest.approx(radius, rel=1e-6)
+
+
+@pytest.mark.parametrize("lam, lr, momentum", [(3.0, 0.1, 0.0), (3.0, 0.1, 0.9), (0.5, 0.7, 0.3), (20.0, 0.09, 0.5)])
+def test_heavy_ball_matrix_maps_torch_sgd_errors(lam, lr, momentum):
+    """On f(θ) = ½λθ² − cθ, torch.optim.SGD's errors obey (e_{k+1}, e_k) = T (e_k, e_{k−1})."""
+    c = 1.5
+    theta = torch.tensor([0.7], dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([theta], lr=lr, momentum=momentum)
+    errors = [theta.item() - c / lam]
+    for _ in range(12):
+        opt.zero_grad()
+        (0.5 * lam * theta**2 - c * theta).sum().backward()
+        opt.step()
+        errors.append(theta.item() - c / lam)
+    T = heavy_ball_matrix(lam, lr, momentum)
+    for k in range(1, 12):
+        np.testing.assert_allclose(T @ [errors[k], errors[k - 1]], [errors[k + 1], errors[k]], rtol=1e-12, atol=1e-14)
+    moduli = np.abs(np.linalg.eigvals(T))
+    assert moduli.max() == pytest.approx(quadratic_rate([lam], lr, momentum), rel=1e-9)
+
+
+def test_tuned_heavy_ball_puts_both_extreme_curvatures_on_a_double_root():
+    L, m = 100.0, 1.0
+    lr, beta, rate = optimal_heavy_ball(L, m)
+    for lam in (m, L):  # the discriminant (1 + β − ηλ)² − 4β vanishes at both ends
+        assert (1 + beta - lr * lam) ** 2 - 4 * beta == pytest.approx(0.0, abs=1e-12)
+    for lam in (m, 3.0, 30.0, L):  # and every curvature in between contracts by √β
+        assert np.abs(np.linalg.eigvals(heavy_ball_matrix(lam, lr, beta))).max() == pytest.approx(rate, rel=1e-6)
 
 
 def test_quadratic_rate_without_momentum_is_max_abs_one_minus_lr_lambda():
@@ -152,7 +181,9 @@ def test_bias_variance_sum_to_the_mean_squared_error_over_resamples():
         (lambda: random_spd_matrix([1.0, 2.0], 0), TypeError, "rng must be a numpy.random.Generator"),
         (lambda: quadratic_rate([1.0], 0.0), ValueError, r"quadratic_rate: lr must be in \(0.0, inf\]"),
         (lambda: quadratic_rate([1.0], 0.1, 1.0), ValueError, r"momentum must be in \[0.0, 1.0\)"),
-        (lambda: optimal_gd(1.0, 2.0), ValueError, r"optimal_gd: mu must be in \(0.0, 1.0\]"),
+        (lambda: optimal_gd(1.0, 2.0), ValueError, r"optimal_gd: m must be in \(0.0, 1.0\]"),
+        (lambda: heavy_ball_matrix(0.0, 0.1), ValueError, r"heavy_ball_matrix: curvature must be in \(0.0, inf\]"),
+        (lambda: heavy_ball_matrix(1.0, 0.1, 1.0), ValueError, r"heavy_ball_matrix: momentum must be in \[0.0, 1.0\)"),
         (lambda: optimal_heavy_ball(-1.0, 0.5), ValueError, r"optimal_heavy_ball: L must be in \(0.0"),
         (lambda: measured_rate([1.0, 0.0, 0.5]), ValueError, "errors must be > 0"),
         (lambda: measured_rate([1.0, 0.5], start=1), ValueError, "start must be <= len"),

@@ -48,7 +48,7 @@ def threshold_neuron(answer):
     w, b = values.tolist()
     slope = math.log(TARGET_P / (1 - TARGET_P))  # the logit of 0.9, per unit of x
     if math.isclose(w, slope, rel_tol=1e-6) and math.isclose(b, -THRESHOLD_X * slope, rel_tol=1e-6):
-        return True, f"The threshold −b/w = {THRESHOLD_X:g}: the bias is what moves it away from 0."
+        return True, "σ crosses 0.5 where w·x + b = 0, at x = −b/w: the bias is what moves the threshold away from 0."
     if w == 0:
         return False, "With w = 0 the output is the constant σ(b): the slope must be non-zero."
     hint = first_hint((w, b), [
@@ -117,7 +117,7 @@ def best_of_many(answer):
         return False, "Give one finite real number: an accuracy between 0 and 1."
     exact = _expected_best(N_MODELS, N_TEST)
     if abs(value - exact) < 0.003:
-        return True, (f"Every model's true accuracy is 0.5, yet the winner's test score is {exact:.3f} on average: "
+        return True, ("No model is better than a coin, yet the winner's test score is above 0.5 on average: "
                       "choosing on the test set spends it.")
     if abs(value - 0.5) < 1e-9:
         return False, "0.5 is the expected score of any one model; the question asks about the best of them."

@@ -5,7 +5,7 @@ import numpy as np
 
 from dlnotes import activations, losses
 from dlnotes.exercises import checker
-from dlnotes.exercises.answers import call, close, first_hint, real_numbers
+from dlnotes.exercises.answers import call, close, first_hint, integer, real_numbers
 from dlnotes.layers import Linear, ReLU, Sequential
 
 POINT_21 = (0.5, -1.0, 2.0)  # exercise 2.1: (x, y, z) for g = tanh(x·y) + x·z²
@@ -34,27 +34,54 @@ def gradient_by_hand(answer):
     return False, f"{', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} off. Apply the chain rule node by node."
 
 
+def _shape_list(answer):
+    """``answer`` as a list of shape tuples, or None if it is not a list of sequences of integers."""
+    if isinstance(answer, (str, bytes)):
+        return None
+    try:
+        shapes = [tuple(integer(n) for n in s) for s in answer]
+    except TypeError:
+        return None
+    return shapes if all(None not in s for s in shapes) else None
+
+
 @checker("2.2")
 def parameter_shapes(answer):
-    """Answer: the shapes of [W1, b1, W2, b2, …] of an MLP with layer sizes SIZES_22, in torch's order."""
-    try:
-        shapes = [tuple(int(n) for n in s) for s in answer]
-    except (TypeError, ValueError):
-        return False, "Give a list of shapes, one tuple per parameter array, e.g. [(3, 2), (3,), …]."
+    """Answer: (shapes, count): the shapes of [W1, b1, W2, b2, …] of an MLP with layer sizes SIZES_22,
+    in torch's order, and its number of trainable parameters."""
     pairs = list(zip(SIZES_22[:-1], SIZES_22[1:]))
     want = [shape for n_in, n_out in pairs for shape in ((n_out, n_in), (n_out,))]
-    if shapes == want:
-        total = sum(int(np.prod(s)) for s in shapes)
-        return True, f"{len(pairs)} Linear layers, {total:,} parameters in all."
-    if shapes == [s for s in want if len(s) == 2]:
-        return False, "Every Linear layer also has a bias vector; list it after its weight matrix."
-    if shapes == [s[::-1] if len(s) == 2 else s for s in want]:
-        return False, "The weight matrices are transposed: torch stores W as (out, in), y = x Wᵀ + b."
-    if shapes == [(1,) + s if len(s) == 1 else s for s in want]:
-        return False, "A bias is a vector of shape (out_features,); broadcasting adds it to every row."
-    if len(shapes) != len(want):
-        return False, f"Expected {len(want)} arrays: one weight matrix and one bias per Linear layer."
-    return False, "Some shapes are off. Layer k maps sizes[k] inputs to sizes[k+1] outputs."
+    if _shape_list(answer) is not None and len(answer) != 2:
+        return False, "Give a pair (shapes, count): the list of shapes and the number of parameters."
+    try:
+        shape_answer, count_answer = answer
+    except (TypeError, ValueError):
+        return False, "Give a pair (shapes, count): a list of shape tuples, e.g. [(3, 2), (3,), …], and an integer."
+    shapes, count = _shape_list(shape_answer), integer(count_answer)
+    if shapes is None:
+        return False, "The first item must be a list of shapes, one tuple per parameter array, e.g. [(3, 2), (3,), …]."
+    if count is None:
+        return False, f"The second item must be the parameter count as an integer, got {type(count_answer).__name__}."
+    if shapes != want:
+        if shapes == [s for s in want if len(s) == 2]:
+            return False, "Every Linear layer also has a bias vector; list it after its weight matrix."
+        if shapes == [s[::-1] if len(s) == 2 else s for s in want]:
+            return False, "The weight matrices are transposed: torch stores W as (out, in), y = x Wᵀ + b."
+        if shapes == [(1,) + s if len(s) == 1 else s for s in want]:
+            return False, "A bias is a vector of shape (out_features,); broadcasting adds it to every row."
+        if len(shapes) != len(want):
+            return False, f"Expected {len(want)} arrays: one weight matrix and one bias per Linear layer."
+        return False, "Some shapes are off. Layer k maps sizes[k] inputs to sizes[k+1] outputs."
+    total = sum(int(np.prod(s)) for s in want)
+    if count == total:
+        return True, "W is (out, in) and b is (out,) for every Linear layer, and the count adds up their sizes."
+    hint = first_hint(count, [
+        (sum(n_in * n_out for n_in, n_out in pairs), "The shapes are right; the count leaves out the biases."),
+        (sum(n_out for _, n_out in pairs), "The shapes are right; the count leaves out the weight matrices."),
+        (sum(SIZES_22), "The shapes are right; the count adds up units, not parameters."),
+        (sum((n_in + 1) * n_out for n_in, n_out in pairs[:-1]), "The shapes are right; count the output layer too."),
+    ], rtol=0, atol=0.5)
+    return False, hint or "The shapes are right but the count is not: add up the product of every shape."
 
 
 @checker("2.3")
@@ -97,7 +124,7 @@ def sigmoid_chain_ratio(answer):
     want = float(np.prod(factors))
     value = got[0]
     if close(value, want):
-        return True, f"Each layer multiplies the gradient by {factors[0]:.2f}: geometric decay with depth."
+        return True, "Every layer sits at the same z, so every factor w·σ′(z) is the same: geometric decay with depth."
     slopes = float(np.prod([f / w for f in factors]))
     hints = [
         (slopes, "Each layer contributes w·σ′(z), not σ′(z) alone: the weight is part of the Jacobian."),

@@ -9,7 +9,7 @@ from dlnotes.probability import kl_divergence
 from dlnotes.theory import optimal_gd, optimal_heavy_ball, quadratic_rate
 
 QUADRATIC_A = np.array([[4.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, 2.0]])  # exercise 4.1
-MOMENTUM_MU, MOMENTUM_L = 1.0, 100.0  # exercise 4.2
+MOMENTUM_M, MOMENTUM_L = 1.0, 100.0  # exercise 4.2: smallest and largest curvature
 KL_P = np.array([0.5, 0.3, 0.2])  # exercise 4.3
 KL_Q = np.array([0.1, 0.6, 0.3])
 LINE_X = np.arange(8.0)  # exercise 4.4
@@ -18,7 +18,7 @@ LINE_Y = np.array([1.1, 2.9, 5.2, 6.8, 9.1, 11.2, 12.8, 15.1])
 
 @checker("4.1")
 def largest_stable_step(answer):
-    """Answer: the supremum of the step sizes for which GD converges on ½xᵀAx − bᵀx."""
+    """Answer: the supremum of the step sizes for which GD converges on ½θᵀAθ − cᵀθ."""
     value = real_numbers(answer, 1)
     if value is None:
         return False, "Give one finite real number: the step size."
@@ -48,10 +48,11 @@ def tuned_momentum(answer):
     if values is None:
         return False, "Give a pair (lr, momentum) of finite real numbers."
     lr, beta = values
-    best_lr, best_beta, best_rate = optimal_heavy_ball(MOMENTUM_L, MOMENTUM_MU)
-    gd_rate = optimal_gd(MOMENTUM_L, MOMENTUM_MU)[1]
+    best_lr, best_beta, best_rate = optimal_heavy_ball(MOMENTUM_L, MOMENTUM_M)
+    gd_rate = optimal_gd(MOMENTUM_L, MOMENTUM_M)[1]
     if close(lr, best_lr) and close(beta, best_beta):
-        return True, f"These reach the rate {best_rate:.4f} per step, against {gd_rate:.4f} for the best plain GD."
+        return True, ("Both extreme curvatures sit on a double root, so every direction contracts at "
+                      "(√κ − 1)/(√κ + 1) per step instead of plain GD's (κ − 1)/(κ + 1).")
     if close(lr, best_beta) and close(beta, best_lr):
         return False, "The two numbers are in the wrong order: (lr, momentum)."
     if close(beta, best_rate):
@@ -60,8 +61,10 @@ def tuned_momentum(answer):
         return False, "Momentum 0 is plain gradient descent; the exercise asks for the heavy ball."
     if not 0 <= beta < 1 or lr <= 0:
         return False, "Need lr > 0 and 0 ≤ momentum < 1."
-    rate = quadratic_rate([MOMENTUM_MU, MOMENTUM_L], lr, beta)
-    return False, f"These parameters give a rate of {rate:.4f} per step; the tuned ones do better than {gd_rate:.4f}."
+    rate = quadratic_rate([MOMENTUM_M, MOMENTUM_L], lr, beta)
+    beaten = "does not beat" if rate >= gd_rate else "beats"
+    return False, (f"These parameters give a rate of {rate:.4f} per step, which {beaten} the best plain GD; "
+                   "the tuned ones put both extreme curvatures on a double root of the 2×2 iteration matrix.")
 
 
 @checker("4.3")
@@ -87,28 +90,30 @@ def kl_both_ways(answer):
 
 @checker("4.4")
 def gaussian_mle(answer):
-    """Answer: (w, b, sigma2), the maximum-likelihood fit of y = w·x + b + N(0, σ²) to LINE_X, LINE_Y."""
+    """Answer: (w, b, s2), the maximum-likelihood fit of y = w·x + b + N(0, s²) to LINE_X, LINE_Y."""
     values = real_numbers(answer, 3)
     if values is None:
-        return False, "Give a triple (w, b, sigma2) of finite real numbers."
+        return False, "Give a triple (w, b, s2) of finite real numbers."
     w, b = np.polyfit(LINE_X, LINE_Y, 1)
     sse = float(np.sum((LINE_Y - (w * LINE_X + b)) ** 2))
     n = LINE_X.size
     if not close(values[:2], [w, b]):
-        return False, "w and b are off: with σ fixed, maximising the Gaussian likelihood is minimising squared error."
+        return False, "w and b are off: with s fixed, maximising the Gaussian likelihood is minimising squared error."
     s2 = values[2]
     if close(s2, sse / n):
         return True, "The likelihood is highest at these three values."
-    unbiased = "That is an unbiased estimate; set the derivative of the NLL with respect to σ² to zero instead."
     hint = first_hint(s2, [
-        (sse / (n - 2), unbiased),
-        (sse / (n - 1), unbiased),
-        (np.sqrt(sse / n), "That is σ; the exercise asks for the variance σ²."),
+        (sse / (n - 2), "That is the unbiased estimate (two parameters were fitted, hence n − 2); the "
+                        "likelihood peaks elsewhere: set the derivative of the NLL with respect to s² to zero."),
+        (sse / (n - 1), "Dividing by n − 1 does not give an unbiased estimate here: the fit spent two parameters "
+                        "(w and b), so unbiasedness would need n − 2. And the exercise asks for the maximum of the "
+                        "likelihood: set the derivative of the NLL with respect to s² to zero."),
+        (np.sqrt(sse / n), "That is s, a standard deviation; the exercise asks for the variance s²."),
         (sse, "That is the sum of squared residuals; the likelihood has one factor per point."),
     ])
     if hint:
         return False, hint
-    return False, "w and b are right; σ² is not. Write the mean NLL as a function of σ² and minimise it."
+    return False, "w and b are right; s² is not. Write the mean NLL as a function of s² and minimise it."
 
 
 def _two_arrays(pair):
@@ -119,25 +124,25 @@ def _two_arrays(pair):
 
 @checker("4.5")
 def reparameterised_gradient(answer):
-    """Answer: a function grad(mu, sigma, eps) -> (d/dmu, d/dsigma) of z², z = mu + sigma·eps."""
+    """Answer: a function grad(mu, s, eps) -> (d/dmu, d/ds) of z², z = mu + s·eps."""
     if not callable(answer):
-        return False, "Give a function grad(mu, sigma, eps) that returns a pair of arrays."
-    mu, sigma = np.array([0.5, -1.0, 2.0]), np.array([1.5, 0.2, 0.7])
+        return False, "Give a function grad(mu, s, eps) that returns a pair of arrays."
+    mu, s = np.array([0.5, -1.0, 2.0]), np.array([1.5, 0.2, 0.7])
     eps = np.array([0.3, -1.1, 0.8])
-    got, error = call(lambda: _two_arrays(answer(mu, sigma, eps)))
+    got, error = call(lambda: _two_arrays(answer(mu, s, eps)))
     if error:
-        return False, f"Calling grad(mu, sigma, eps) with arrays of shape (3,) failed: {error}"
-    got_mu, got_sigma = got
-    if got_mu.shape != mu.shape or got_sigma.shape != mu.shape:
-        return False, f"Return two arrays of shape {mu.shape}, one entry per (mu, sigma, eps) triple."
-    z = mu + sigma * eps
-    ok_mu, ok_sigma = close(got_mu, 2 * z), close(got_sigma, 2 * z * eps)
-    if ok_mu and ok_sigma:
-        return True, "Averaged over ε ~ N(0, 1) these give 2μ and 2σ, the gradients of E[z²] = μ² + σ²."
-    if ok_mu and close(got_sigma, 2 * z):
-        return False, "d/dmu is right. For d/dsigma, remember dz/dsigma is not 1."
-    if close(got_mu, 2 * mu) or close(got_sigma, 2 * sigma):
+        return False, f"Calling grad(mu, s, eps) with arrays of shape (3,) failed: {error}"
+    got_mu, got_s = got
+    if got_mu.shape != mu.shape or got_s.shape != mu.shape:
+        return False, f"Return two arrays of shape {mu.shape}, one entry per (mu, s, eps) triple."
+    z = mu + s * eps
+    ok_mu, ok_s = close(got_mu, 2 * z), close(got_s, 2 * z * eps)
+    if ok_mu and ok_s:
+        return True, "Averaged over ε ~ N(0, 1) these give 2μ and 2s, the gradients of E[z²] = μ² + s²."
+    if ok_mu and close(got_s, 2 * z):
+        return False, "d/dmu is right. For d/ds, remember dz/ds is not 1."
+    if close(got_mu, 2 * mu) or close(got_s, 2 * s):
         return False, "Those are the exact gradients of E[z²]; the exercise asks for the one-sample gradient at eps."
     if ok_mu:
-        return False, "d/dmu is right; d/dsigma is not. Apply the chain rule through z = mu + sigma·eps."
-    return False, "d/dmu is not right: differentiate z² through z = mu + sigma·eps, holding eps fixed."
+        return False, "d/dmu is right; d/ds is not. Apply the chain rule through z = mu + s·eps."
+    return False, "d/dmu is not right: differentiate z² through z = mu + s·eps, holding eps fixed."

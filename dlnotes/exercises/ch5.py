@@ -92,11 +92,11 @@ def adam_by_hand(answer):
     return _verdict(got, want, "Three steps of Adam, as torch.optim.Adam takes them.", [
         (ADAM_START, "θ did not move: the moments start at 0 and must average in each new gradient."),
         (ADAM_START - step, "The sign is flipped: Adam steps against m̂, downhill."),
-        (_adam_variant(False, False), "Without bias correction: divide m by 1 − β1ᵗ and v by 1 − β2ᵗ."),
-        (_adam_variant(True, False), "v needs its bias correction 1 − β2ᵗ too."),
-        (_adam_variant(False, True), "m needs its bias correction 1 − β1ᵗ too."),
+        (_adam_variant(False, False), "Without bias correction: divide the first moment by 1 − β1ᵗ and the second by 1 − β2ᵗ."),
+        (_adam_variant(True, False), "The second moment needs its bias correction 1 − β2ᵗ too."),
+        (_adam_variant(False, True), "The first moment needs its bias correction 1 − β1ᵗ too."),
         (ADAM_START - ADAM_LR * ADAM_GRADS.sum(axis=0), "That is plain SGD; Adam rescales by the moment estimates."),
-    ], "Not θ after three Adam steps. Update m and v first, then bias-correct both, then step.")
+    ], "Not θ after three Adam steps. Update both moments first, then bias-correct both, then step.")
 
 
 @checker("5.4")
@@ -109,7 +109,7 @@ def he_std(answer):
     want = init.calculate_gain("relu") / np.sqrt(fan_in)
     return _verdict(got, want, "With this spread the second moment of the pre-activations stays constant through ReLU layers.", [
         (np.sqrt(2 / fan_out), "That uses fan_out; He's forward rule divides by the inputs of a unit, fan_in."),
-        (np.sqrt(2 / (fan_in + fan_out)), "That is Xavier/Glorot's rule, tuned for tanh, not ReLU."),
+        (np.sqrt(2 / (fan_in + fan_out)), "That is Xavier/Glorot's rule with gain 1, which averages the two fans; a ReLU layer needs He's rule."),
         (2 / fan_in, "That is the variance; the question asks for the standard deviation."),
         (np.sqrt(1 / fan_in), "ReLU zeroes half of its inputs: the variance needs a factor 2 (the gain √2)."),
         (1 / np.sqrt(3 * fan_in), "That is torch's default Linear init (uniform, a = √5), not He's ReLU rule."),

@@ -40,8 +40,8 @@ def int8_model_size(answer):
     weights = sum(a * b for a, b in zip(SIZES_71[:-1], SIZES_71[1:]))
     want = _int8_size(SIZES_71, units)
     if got == want:
-        ratio = 4 * (weights + units) / want
-        return True, f"About {ratio:.1f}x smaller than float32; the scales and biases cost little."
+        return True, ("The one-byte weights dominate; the float32 scale and bias of every output row "
+                      "add little on top.")
     hint = first_hint(got, [
         (weights, "Only the int8 weights are counted: the biases and the per-channel scales take bytes too."),
         (want - 4 * units, "One group of float32 numbers is missing: each output channel has a bias and a scale."),
@@ -78,7 +78,7 @@ def affine_4bit(answer):
     want_q, want_scale, want_zp = compress.quantize(QUANT_X, 4, "affine")
     scale_ok = np.isclose(scale, want_scale, rtol=_RTOL)
     if scale_ok and zero_point == want_zp and np.array_equal(q, want_q):
-        return True, "Both ends of the range and 0.0 itself land exactly on the integer grid."
+        return True, "Both ends of the range and zero itself land exactly on the integer grid."
     sym_scale = compress.choose_qparams(QUANT_X, 4, "symmetric")[0]
     if np.isclose(scale, sym_scale, rtol=_RTOL):
         return False, "That scale belongs to the symmetric scheme; affine spreads [min, max] over all 16 levels."
@@ -120,7 +120,7 @@ def global_pruning_survivors(answer):
         return False, hint
     total = PRUNE_W1.size + PRUNE_W2.size
     if sum(got) != total // 2:
-        return False, f"50% of {total} weights survive in total, so the two counts add up to {total // 2}."
+        return False, "Half of all the weights survive in total: the two counts must add up to half of both layers together."
     return False, "Sort all 24 magnitudes together and cut at the median."
 
 
@@ -134,7 +134,8 @@ def structured_multiply_adds(answer):
     kept = [SIZES_74[0]] + [round(n * (1 - REMOVED_74)) for n in SIZES_74[1:-1]] + [SIZES_74[-1]]
     want = sum(a * b for a, b in zip(kept[:-1], kept[1:]))
     if got == want:
-        return True, f"{sum(dense) / want:.1f}x fewer than the original: the middle matrix shrinks on both sides."
+        return True, ("A hidden layer that loses units shrinks the matrix into it and the matrix out of it, "
+                      "so the product between the two hidden layers shrinks on both sides.")
     rows_only = sum(a * b for a, b in zip(SIZES_74[:-1], kept[1:]))
     hint = first_hint(got, [
         (sum(dense), "That is the original network; the smaller one has fewer units to multiply."),
