@@ -52,6 +52,8 @@ VALID = {  # parameter name -> a function returning a fresh valid value
     "arm_means": lambda: np.array([0.1, 0.5]), "sigma": lambda: 1.0, "epochs": lambda: 2,
     "centers": lambda: _RNG.standard_normal((2, 2)), "classes": lambda: [0, 1],
     "w": lambda: np.array([[0.0, 1.0], [2.0, 0.0]]), "analytic": lambda: np.ones(3), "numeric": lambda: np.ones(3),
+    "m": lambda: 1.0, "curvature": lambda: 2.0, "rank": lambda: 0, "world_size": lambda: 2, "n_params": lambda: 100,
+    "stage": lambda: 1,
 }
 PER_FUNCTION = {  # (module, function) -> {parameter: factory} where the table's meaning differs
     ("theory", "bias_variance"): {"target": lambda: _RNG.standard_normal(3)},
@@ -92,6 +94,10 @@ NOT_SWEPT = {  # function -> why, and where its refusals are tested
     "gradflow.profile": "slow; tests/test_gradflow.py", "data.digits": "loads a data set; tests/test_data.py",
     "surfaces.get": "takes **params; tests/test_surfaces.py",
     "settings.kmeans_step": "tests/test_settings.py", "settings.perceptron": "tests/test_settings.py",
+    "distributed.launch": "starts processes; tests/test_distributed.py",
+    "distributed.all_reduce_sum": "runs inside a torch.distributed worker; tests/test_distributed.py",
+    "distributed.ddp_gradients": "runs inside a torch.distributed worker; tests/test_distributed.py",
+    "distributed.ddp_train": "runs inside a torch.distributed worker; tests/test_distributed.py",
 }
 
 # Defects the sweep found that are not fixed yet: the call raises something other than a
@@ -100,6 +106,8 @@ NOT_SWEPT = {  # function -> why, and where its refusals are tested
 # the function is fixed.
 KNOWN_DEFECTS = {
     "activations.gelu_grad": "x = 1e308 overflows in x·x (RuntimeWarning)",
+    "activations.gelu_tanh_grad": "x = inf or 1e308 overflows (RuntimeWarning)",
+    "train.clip_grad_norm": "norm_type = 1e308 overflows in the power (RuntimeWarning)",
     "activations.leaky_relu": "negative_slope = 1e308 overflows (RuntimeWarning)",
     "activations.leaky_relu_grad": "negative_slope = 1e308 may overflow",
     "compress.model_size_bytes": "arrays = True: bare 'bool object is not iterable'",
