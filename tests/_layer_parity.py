@@ -39,7 +39,7 @@ def assert_matches_torch(layer, module, x, train=True, seed=0):
     yt = module(xt)
     g = np.random.default_rng(seed).standard_normal(tuple(yt.shape))
     yt.backward(torch.from_numpy(g))
-    y = layer.forward(x, train)
+    y = layer.forward(x, train=train)
     dx = layer.backward(g)
     np.testing.assert_allclose(y, yt.detach().numpy(), rtol=RTOL, atol=ATOL, err_msg="output")
     np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=RTOL, atol=ATOL, err_msg="input gradient")
