@@ -94,3 +94,39 @@ def test_browser_math_equals_dlnotes(tmp_path):
         scores = np.array([[np.nan if v is None else v for v in row] for row in result["scores"]])
         blocked = mask_array(mask, 6)
         assert np.all(np.isnan(scores[blocked])) and not np.any(np.isnan(scores[~blocked]))
+
+
+# ---- the front end in headless Chromium (tests/js/harness.html, no Jupyter) ----------------------
+
+CHROMIUM = shutil.which("chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+@pytest.mark.parametrize("lang, summary_start, control_name", [("en", "Query 2 (sat)", "Attention query position"),
+                                                               ("zh-CN", "查询 2 (sat)", "注意力查询位置")])
+def test_front_end_renders_in_the_page_language(lang, summary_start, control_name):
+    from playwright.sync_api import sync_playwright
+
+    w = AttentionExplorer()
+    state = {k: v for k, v in w.get_state().items() if not k.startswith("_")}
+    with sync_playwright() as p:
+        chrome = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = chrome.new_page()
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto((Path(__file__).parent / "js" / "harness.html").as_uri())
+        page.evaluate("lang => { document.documentElement.lang = lang; }", lang)
+        page.evaluate("([state, esm, css]) => mount(state, esm, css)", [state, w._esm, w._css])
+        summary = page.locator('[data-role="summary"]')
+        assert summary.inner_text().startswith(summary_start)
+        assert summary.get_attribute("aria-live") == "polite"
+        assert page.locator('input[data-control="query"]').get_attribute("aria-label") == control_name
+        shown = json.loads(page.locator('svg[data-role="weights"]').get_attribute("data-weights"))
+        np.testing.assert_allclose(shown, w.weights[2], rtol=1e-12, atol=1e-15)
+        page.evaluate("() => model.set('mask', 'padding')")            # a kernel (or a control) changes a trait
+        shown = json.loads(page.locator('svg[data-role="weights"]').get_attribute("data-weights"))
+        np.testing.assert_allclose(shown, AttentionExplorer(mask="padding").weights[2], rtol=1e-12, atol=1e-15)
+        assert errors == []
+        chrome.close()

@@ -3,14 +3,16 @@
 // runs here (attnmath.js), so the page stays live without a kernel; Python (attention.py) only
 // supplies the seeded queries, keys and values.
 import { attend } from "./attnmath.js";
-import { html, svg, fmt, scale, ticks, axes, slider, choice, toggle, save, listen } from "./kit.js";
+import {
+  PALETTE, html, svg, fmt, scale, ticks, axes, slider, choice, toggle, save, listen, strings, describe, liveLine, marker,
+} from "./kit.js";
 
 const KEYS = ["query", "dk", "scaled", "mask"];
 const TEXT = {
   en: {
     query: "query position", dk: "key dimension d_k", scaled: "divide scores by √d_k", mask: "mask",
     masks: { none: "none", causal: "causal (no looking ahead)", padding: "padding (last keys are padding)" },
-    queryName: "Attention query position", dkName: "Attention key dimension d_k",
+    queryName: "Attention query position", dkName: "Attention key dimension d_k", maskName: "Attention mask",
     scoresTitle: "scores q·k", weightsTitle: "softmax weights of the query", outputTitle: "values and output",
     key: "key", weight: "weight",
     scoresLabel: (s) => `Score matrix, ${s.count} queries by ${s.count} keys, ${s.maskText}; row ${s.query} `
@@ -25,7 +27,7 @@ const TEXT = {
   zh: {
     query: "查询位置", dk: "键维度 d_k", scaled: "分数除以 √d_k", mask: "掩码",
     masks: { none: "无", causal: "因果（不看后面的位置）", padding: "填充（最后几个键是填充）" },
-    queryName: "注意力查询位置", dkName: "注意力键维度 d_k",
+    queryName: "注意力查询位置", dkName: "注意力键维度 d_k", maskName: "注意力掩码",
     scoresTitle: "分数 q·k", weightsTitle: "该查询的 softmax 权重", outputTitle: "值向量与输出",
     key: "键", weight: "权重",
     scoresLabel: (s) => `分数矩阵，${s.count} 个查询乘 ${s.count} 个键，${s.maskText}；第 ${s.query} 行（所选查询）`
@@ -39,22 +41,15 @@ const TEXT = {
 const CELL = 30;
 let instances = 0;
 
-export const language = () => ((document.documentElement.lang || "").toLowerCase().startsWith("zh") ? "zh" : "en");
+// Colours: blue for positive scores, weights and the output; orange for negative scores and the values
+const [ORANGE, BLUE] = [PALETTE[4], PALETTE[1]];
 
 function panel(parent, role, width, height, title) {
   const box = html("figure", { class: "dln-panel" }, parent);
   html("figcaption", { class: "dln-label", text: title }, box);
-  const plot = svg("svg", { class: "dln-plot", "data-role": role, viewBox: `0 0 ${width} ${height}`, role: "img" }, box);
+  const plot = svg("svg", { class: "dln-plot", "data-role": role, viewBox: `0 0 ${width} ${height}` }, box);
   plot.style.setProperty("--dln-width", width);
   return plot;
-}
-
-// A slider over a list of values with a distinct accessible name and aria-valuetext = the value shown
-function namedSlider(parent, { label, name, control, values, value, onInput }) {
-  const handle = slider(parent, { label, control, values, value, onInput: (v) => { mark(v); onInput(v); } });
-  const mark = (v) => handle.input.setAttribute("aria-valuetext", String(v));
-  handle.input.setAttribute("aria-label", name);
-  return { set: (v) => { handle.set(v); mark(v); }, input: handle.input };
 }
 
 function drawScores(root, scores, query, tokens) {
@@ -70,7 +65,7 @@ function drawScores(root, scores, query, tokens) {
     const alpha = masked ? 0 : Math.abs(s) / top;
     svg("rect", {
       x, y, width: CELL - 2, height: CELL - 2, class: masked ? "dln-cell dln-masked" : "dln-cell",
-      fill: s >= 0 ? "#0072B2" : "#D55E00", "fill-opacity": alpha.toFixed(3),
+      fill: s >= 0 ? BLUE : ORANGE, "fill-opacity": alpha.toFixed(3),
     }, root);
     svg("text", { x: x + CELL / 2 - 1, y: y + CELL / 2 + 3, "text-anchor": "middle", class: "dln-cell-text",
       text: masked ? "×" : fmt(s, 2) }, root);
@@ -91,7 +86,7 @@ function drawWeights(root, weights, tokens, text) {
   axes(root, box, { x, y, xTicks: [], yTicks: ticks(0, 1, 4), yLabel: text.weight });
   weights.forEach((w, j) => {
     const h = box.bottom - y(w);
-    svg("rect", { x: x(j) - 10, y: y(w), width: 20, height: Math.max(h, 0), class: "dln-bar", "data-key": j }, root);
+    svg("rect", { x: x(j) - 10, y: y(w), width: 20, height: Math.max(h, 0), fill: BLUE, "data-key": j }, root);
     svg("text", { x: x(j), y: box.bottom + 14, "text-anchor": "middle", text: tokens[j] }, root);
     svg("text", { x: x(j), y: y(w) - 3, "text-anchor": "middle", class: "dln-cell-text", text: fmt(w, 2) }, root);
   });
@@ -110,34 +105,33 @@ function drawOutput(root, values, weights, output, tokens) {
   values.forEach((v, j) => {
     svg("line", { x1: x(v[0]), y1: y(v[1]), x2: x(output[0]), y2: y(output[1]), class: "dln-link",
       "stroke-opacity": weights[j].toFixed(3), "stroke-width": (1 + 5 * weights[j]).toFixed(2) }, root);
-    svg("circle", { cx: x(v[0]), cy: y(v[1]), r: 4, class: "dln-value" }, root);
+    marker(root, "circle", x(v[0]), y(v[1]), { fill: ORANGE });
     svg("text", { x: x(v[0]) + 6, y: y(v[1]) - 5, text: tokens[j] }, root);
   });
-  // the output: a square marker (values are circles), so shape tells them apart as well as colour
-  svg("rect", { x: x(output[0]) - 5, y: y(output[1]) - 5, width: 10, height: 10, class: "dln-output",
-    "data-role": "output-marker" }, root);
+  // the output: a square (values are circles), so shape tells them apart as well as colour
+  marker(root, "square", x(output[0]), y(output[1]), { r: 5, fill: BLUE, "data-role": "output-marker" });
 }
 
 export default {
   render({ model, el }) {
     instances += 1;
-    const text = TEXT[language()];
+    const text = strings(TEXT);
     const tokens = model.get("tokens");
     const options = model.get("options");
     const root = html("div", { class: "dln-widget dln-attn", "data-instance": instances }, el);
     const controls = html("div", { class: "dln-row" }, root);
-    const querySlider = namedSlider(controls, {
+    const querySlider = slider(controls, {
       label: text.query, name: text.queryName, control: "query", values: tokens.map((_, i) => i),
       value: model.get("query"), onInput: (v) => save(model, { query: v }),
     });
-    const dkSlider = namedSlider(controls, {
+    const dkSlider = slider(controls, {
       label: text.dk, name: text.dkName, control: "dk", values: options.dks, value: model.get("dk"),
       onInput: (v) => save(model, { dk: v }),
     });
     const second = html("div", { class: "dln-row" }, root);
     const scaled = toggle(second, { label: text.scaled, control: "scaled", onChange: (v) => save(model, { scaled: v }) });
     const mask = choice(second, {
-      label: text.mask, control: "mask", options: Object.fromEntries(options.masks.map((m) => [m, text.masks[m]])),
+      label: text.mask, name: text.maskName, control: "mask", options: Object.fromEntries(options.masks.map((m) => [m, text.masks[m]])),
       onChange: (v) => save(model, { mask: v }),
     });
     const plots = html("div", { class: "dln-plots" }, root);
@@ -145,7 +139,7 @@ export default {
     const scoresPlot = panel(plots, "scores", 44 + count * CELL + 4, count * CELL + 22, text.scoresTitle);
     const weightsPlot = panel(plots, "weights", 280, 170, text.weightsTitle);
     const outputPlot = panel(plots, "output", 224, 190, text.outputTitle);
-    const summary = html("div", { class: "dln-row dln-hint", "aria-live": "polite", "data-role": "summary" }, root);
+    const summary = liveLine(root, { class: "dln-row dln-hint", "data-role": "summary" });
 
     const redraw = () => {
       const state = Object.fromEntries(KEYS.map((k) => [k, model.get(k)]));
@@ -174,9 +168,9 @@ export default {
         std: fmt(Math.sqrt(finite.reduce((a, s) => a + (s - mean) ** 2, 0) / finite.length), 3),
         out: out.map((v) => fmt(v, 3)).join(", "),
       };
-      scoresPlot.setAttribute("aria-label", text.scoresLabel(facts));
-      weightsPlot.setAttribute("aria-label", text.weightsLabel(facts));
-      outputPlot.setAttribute("aria-label", text.outputLabel(facts));
+      describe(scoresPlot, text.scoresLabel(facts));
+      describe(weightsPlot, text.weightsLabel(facts));
+      describe(outputPlot, text.outputLabel(facts));
       weightsPlot.dataset.weights = JSON.stringify(w);
       outputPlot.dataset.output = JSON.stringify(out);
       summary.textContent = text.summary(facts);
