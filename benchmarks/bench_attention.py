@@ -31,20 +31,9 @@ from dlnotes.timing import median_times
 from dlnotes.widgets import AttentionExplorer
 from dlnotes.widgets.attention import DKS, MASKS
 
+from bench_widgets import CHROMIUM_ARGS, TIME_CONTROL  # the same in-page timer as the other explorers
+
 JS = Path(__file__).resolve().parent.parent / "tests" / "js"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-TIME_CONTROL = """([selector, event, values]) => {
-  const control = document.querySelector(selector);
-  const times = values.map((value) => {
-    control.value = value;
-    const t0 = performance.now();
-    control.dispatchEvent(new Event(event));
-    return performance.now() - t0;
-  });
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
-}"""
 
 
 def layer_vs_torch(args):
