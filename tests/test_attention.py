@@ -377,6 +377,8 @@ def test_encoder_layer_round_trip_and_refusals():
     module = layer.to_torch()
     assert module.norm_first and module.self_attn.batch_first and module.activation_relu_or_gelu == 2
     assert_state_matches(layer, module)
+    with raises_exactly(ValueError, "TransformerEncoderLayer.forward: x must be (N, T, 8), got shape (2, 8)"):
+        layer.forward(np.ones((2, 8)))
     with raises_exactly(ValueError, "TransformerEncoderLayer: activation must be one of relu, gelu, got 'tanh'"):
         TransformerEncoderLayer(8, 2, activation="tanh", rng=rng())
     with raises_exactly(ValueError, "TransformerEncoderLayer.from_torch: only batch_first=True is supported, "

@@ -3,7 +3,7 @@ each wrapped in a residual connection and a layer norm."""
 
 import numpy as np
 
-from dlnotes._checks import check_int, check_real
+from dlnotes._checks import as_float_array, check_int, check_real
 from dlnotes.layers.activation import activation_layer
 from dlnotes.layers.attention import MultiheadAttention
 from dlnotes.layers.base import Layer, init_rng, require_torch_type
@@ -91,6 +91,10 @@ class TransformerEncoderLayer(Layer):
     def forward(self, x, *, train=True, src_mask=None, src_key_padding_mask=None):
         """x: (N, T, d_model) → (N, T, d_model). src_mask and src_key_padding_mask are the attention's
         attn_mask and key_padding_mask (see MultiheadAttention)."""
+        where = self._where("forward")
+        x = as_float_array(x, "x", where)
+        if x.ndim != 3 or x.shape[2] != self.d_model or 0 in x.shape:
+            raise ValueError(f"{where}: x must be (N, T, {self.d_model}), got shape {tuple(x.shape)}")
         masks = {"attn_mask": src_mask, "key_padding_mask": src_key_padding_mask}
         if self.norm_first:
             h = x + self._sa(self.norm1.forward(x, train=train), train, masks)
