@@ -12,8 +12,15 @@ import numpy as np
 def as_float_array(x, name, where):
     """Return ``x`` as a floating-point ndarray (float64 unless it already is float32/float64).
 
+    Accepts anything ``np.asarray`` reads, torch tensors included (a tensor that tracks gradients
+    is refused: dlnotes computes its own gradients, so torch's would silently stay empty).
     Raises TypeError for non-numeric input (strings, objects, complex numbers).
     """
+    if getattr(x, "requires_grad", False) is True:
+        raise TypeError(
+            f"{where}: {name} must be an array or a tensor without gradient tracking, "
+            f"got a {type(x).__name__} with requires_grad=True (pass x.detach())"
+        )
     arr = np.asarray(x)
     if arr.dtype.kind == "f":
         return arr
@@ -83,3 +90,72 @@ def check_generator(rng, where):
             f"got {type(rng).__name__}"
         )
     return rng
+
+
+def check_bool(value, name, where):
+    """Require a real bool (numpy's included): ``train="no"`` or ``bias=0`` would otherwise be read
+    by truthiness and do the opposite of what the caller meant."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{where}: {name} must be a bool, got {type(value).__name__}")
+    return bool(value)
+
+
+def check_choice(value, name, where, choices):
+    """Require ``value`` to be one of ``choices`` (strings, usually); returns it."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{where}: {name} must be one of {sorted(choices)}, got {value!r}")
+    return value
+
+
+def check_finite(x, name, where):
+    """Refuse NaN and ±inf: stateful operations call this before they change any state.
+
+    ``x`` is a float array (after ``as_float_array``). The message says how many entries are bad.
+    """
+    bad = x.size - np.count_nonzero(np.isfinite(x))
+    if bad:
+        raise ValueError(f"{where}: {name} must be finite, got {bad} NaN or infinite value(s)")
+    return x
+
+
+def check_axis(axis, ndim, name, where):
+    """Normalise ``axis`` (None, an int or a tuple of ints) for an array of rank ``ndim``.
+
+    Returns None or a sorted tuple of non-negative axes. Refuses bools, out-of-range and
+    repeated axes (NumPy would wrap, or fail with its own text).
+    """
+    if axis is None:
+        return None
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    for a in axes:
+        if isinstance(a, bool) or not isinstance(a, numbers.Integral):
+            raise TypeError(f"{where}: {name} must be None, an int or a tuple of ints, got {axis!r}")
+        if not -ndim <= a < ndim:
+            raise ValueError(f"{where}: {name} must be in [{-ndim}, {ndim - 1}] for {ndim} axes, got {axis!r}")
+    normal = tuple(int(a) % ndim for a in axes)
+    if len(set(normal)) != len(normal):
+        raise ValueError(f"{where}: {name} must not repeat an axis, got {axis!r}")
+    return tuple(sorted(normal))
+
+
+def check_rows(X, y, where, x_name="X", y_name="y"):
+    """X as a float array with at least one axis and y as an array with one entry per row of X."""
+    X = as_float_array(X, x_name, where)
+    y = np.asarray(y)
+    if X.ndim == 0:
+        raise ValueError(f"{where}: {x_name} must have a row axis, got a scalar")
+    if y.ndim == 0 or y.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"{where}: {y_name} must have one entry per row of {x_name} ({X.shape[0]}), got shape {y.shape}"
+        )
+    return X, y
+
+
+def check_values_in(x, name, where, low, high):
+    """Require every entry of the float array ``x`` in [low, high]; NaN fails (NaN-proof range check:
+    ``(x < low) | (x > high)`` is False for NaN)."""
+    if not np.all((x >= low) & (x <= high)):
+        nan = np.count_nonzero(np.isnan(x))
+        detail = f"{nan} NaN value(s)" if nan else f"range [{x.min()}, {x.max()}]"
+        raise ValueError(f"{where}: {name} must have values in [{low}, {high}], got {detail}")
+    return x

@@ -9,7 +9,7 @@
             optimizer.step(g)
         evaluate on val_data; scheduler.step(); callbacks (early stopping)
 
-``model`` is anything with forward(x, train), backward(grad_out), parameters() and gradients()
+``model`` is anything with forward(x, *, train), backward(grad_out), parameters() and gradients()
 (a dlnotes layer, Sequential or model). ``loss`` is a name from ``LOSSES`` or a pair
 (loss_fn, grad_fn) with the signatures of ``dlnotes.losses``.
 """

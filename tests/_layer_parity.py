@@ -1,33 +1,13 @@
 """Shared checks for the layer tests: a dlnotes layer against a torch module, and against
 central differences. Imported by tests/test_layers_*.py and tests/test_models_mlp_cnn.py."""
 
-import re
-
 import numpy as np
-import pytest
 import torch
-from threadpoolctl import threadpool_limits
 
 from dlnotes.gradcheck import numerical_gradient, relative_error
 
 RTOL, ATOL = 1e-10, 1e-12
 GRADCHECK_TOL = 1e-7  # central differences with h = 1e-6 are good to ~1e-9
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Run torch and numpy's BLAS on one thread: the arrays here are tiny, and on a busy machine
-    extra threads only spin. Test modules import this fixture to switch it on."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with threadpool_limits(limits=1):
-        yield
-    torch.set_num_threads(before)
-
-
-def raises_exactly(exc, message):
-    """pytest.raises that matches the whole message literally."""
-    return pytest.raises(exc, match=f"^{re.escape(message)}$")
 
 
 def assert_matches_torch(layer, module, x, train=True, seed=0):

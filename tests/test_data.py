@@ -1,20 +1,15 @@
 """dlnotes.data: determinism under a seed, shapes and dtypes, class balance, value ranges,
 disjoint splits, batching, and the messages for bad arguments."""
 
-import re
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dlnotes import data
+from testkit import raises_exactly
 
 RNG_MESSAGE = "rng must be a numpy.random.Generator (np.random.default_rng(seed)), got int"
-
-
-def raises_exactly(exc, message):
-    return pytest.raises(exc, match=f"^{re.escape(message)}$")
 
 
 def generate(name, seed):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from _layer_parity import one_thread, raises_exactly  # noqa: F401 (autouse fixture)
+from testkit import raises_exactly
 from dlnotes import deploy
 from dlnotes.models import CNN, MLP
 

@@ -11,14 +11,6 @@ from dlnotes import diagnostics, losses
 from dlnotes.models import MLP
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def torch_preactivations(module, x):
     """Inputs of every activation module of an nn.Sequential, captured with forward hooks."""
     captured = []

@@ -5,21 +5,10 @@ import itertools
 import numpy as np
 import pytest
 import torch
-from threadpoolctl import threadpool_limits
 
 from dlnotes import gradflow
 
 CONFIGS = list(itertools.product(gradflow.ACTIVATIONS, gradflow.INITS, (False, True), (False, True)))
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny arrays: extra torch and BLAS threads only wait for each other (seconds per test on a busy machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
-    torch.set_num_threads(threads)
 
 
 def torch_profile(depth, width, activation, init, residual, batchnorm, batch, seed):

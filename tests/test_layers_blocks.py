@@ -6,10 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from _layer_parity import (
-    one_thread,  # noqa: F401 (autouse fixture: one thread for torch and BLAS)
-    assert_gradients_numerically, assert_matches_torch, assert_state_matches, raises_exactly,
-)
+from _layer_parity import assert_gradients_numerically, assert_matches_torch, assert_state_matches
+from testkit import raises_exactly
 from dlnotes.layers import (
     BatchNorm2d, Conv2d, DepthwiseSeparableConv, Dropout, Flatten, Linear, MaxPool2d, ReLU, ResidualBlock, Sequential,
 )
@@ -171,14 +169,14 @@ def test_load_state_dict_copies_in_place_and_checks_keys_and_shapes():
 def test_container_bad_input_messages():
     with raises_exactly(TypeError, "Sequential: layer 1 must be a dlnotes Layer, got Linear"):
         Sequential(ReLU(), nn.Linear(2, 2))
-    with raises_exactly(TypeError, "Sequential.from_torch: module[1] must be one of ['AvgPool2d', 'BatchNorm1d', "
+    with raises_exactly(TypeError, "Sequential.from_torch: module[1] must be one of ['AvgPool2d', 'BasicBlock', 'BatchNorm1d', "
                         "'BatchNorm2d', 'Conv2d', 'Dropout', 'Dropout2d', 'Flatten', 'GELU', 'LeakyReLU', 'Linear', "
                         "'MaxPool2d', 'ReLU', 'Sequential', 'Sigmoid', 'Tanh'], got Softplus"):
         Sequential.from_torch(nn.Sequential(nn.ReLU(), nn.Softplus()))
     with raises_exactly(TypeError, "ResidualBlock.from_torch: module must have attributes "
                         "('conv1', 'bn1', 'conv2', 'bn2', 'downsample'), got Linear"):
         ResidualBlock.from_torch(nn.Linear(2, 2))
-    with raises_exactly(ValueError, "Conv2d.forward: x must be (N, 3, H, W), got shape (2, 4, 5, 5)"):
+    with raises_exactly(ValueError, "ResidualBlock.forward: x must be (N, 3, H, W), got shape (2, 4, 5, 5)"):
         ResidualBlock(3, 3, rng=np.random.default_rng(8)).forward(np.zeros((2, 4, 5, 5)))
     with raises_exactly(
         ValueError,

@@ -9,10 +9,8 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from _layer_parity import (
-    one_thread,  # noqa: F401 (autouse fixture: one thread for torch and BLAS)
-    ATOL, RTOL, assert_gradients_numerically, assert_matches_torch, assert_state_matches, raises_exactly,
-)
+from _layer_parity import ATOL, RTOL, assert_gradients_numerically, assert_matches_torch, assert_state_matches
+from testkit import raises_exactly
 from dlnotes.layers import Conv2d, Linear, col2im, im2col
 
 

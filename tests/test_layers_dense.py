@@ -9,10 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes
 
-from _layer_parity import (
-    one_thread,  # noqa: F401 (autouse fixture: one thread for torch and BLAS)
-    assert_gradients_numerically, assert_matches_torch, assert_state_matches, raises_exactly,
-)
+from _layer_parity import assert_gradients_numerically, assert_matches_torch, assert_state_matches
+from testkit import raises_exactly
 from dlnotes.layers import ACTIVATIONS, GELU, Flatten, LeakyReLU, Linear, activation_layer
 
 

@@ -5,10 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from _layer_parity import (
-    one_thread,  # noqa: F401 (autouse fixture: one thread for torch and BLAS)
-    assert_gradients_numerically, raises_exactly,
-)
+from _layer_parity import assert_gradients_numerically
+from testkit import raises_exactly
 from dlnotes.layers import Dropout, Dropout2d
 
 

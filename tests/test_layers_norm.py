@@ -7,10 +7,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from _layer_parity import (
-    one_thread,  # noqa: F401 (autouse fixture: one thread for torch and BLAS)
-    assert_gradients_numerically, assert_matches_torch, assert_state_matches, raises_exactly,
-)
+from _layer_parity import assert_gradients_numerically, assert_matches_torch, assert_state_matches
+from testkit import raises_exactly
 from dlnotes.layers import BatchNorm1d, BatchNorm2d
 
 SHAPES = {"BatchNorm1d": [(5, 3), (2, 3, 4)], "BatchNorm2d": [(2, 3, 4, 5), (1, 3, 2, 1)]}
@@ -66,7 +64,7 @@ def test_batchnorm_gradients_central_differences(cls, shape, train):
     layer.params["bias"][...] = rng.normal(size=shape[1])
     layer.buffers["running_mean"][...] = rng.normal(size=shape[1])
     layer.buffers["running_var"][...] = rng.uniform(0.5, 2.0, size=shape[1])
-    assert_gradients_numerically(layer, rng.standard_normal(shape), forward=lambda v: layer.forward(v, train))
+    assert_gradients_numerically(layer, rng.standard_normal(shape), forward=lambda v: layer.forward(v, train=train))
 
 
 def test_batchnorm_standardises_each_feature_but_does_not_whiten():

@@ -6,10 +6,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from _layer_parity import (
-    one_thread,  # noqa: F401 (autouse fixture: one thread for torch and BLAS)
-    assert_gradients_numerically, assert_matches_torch, raises_exactly,
-)
+from _layer_parity import assert_gradients_numerically, assert_matches_torch
+from testkit import raises_exactly
 from dlnotes.layers import AvgPool2d, MaxPool2d
 
 POOLS = {"MaxPool2d": MaxPool2d, "AvgPool2d": AvgPool2d}

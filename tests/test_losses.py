@@ -1,7 +1,5 @@
 """dlnotes.losses against torch.nn.functional (float64): values, autograd gradients, central differences."""
 
-import re
-
 import numpy as np
 import pytest
 import torch
@@ -12,6 +10,7 @@ from hypothesis.extra.numpy import array_shapes, arrays
 
 from dlnotes import losses as L
 from dlnotes.gradcheck import numerical_gradient, relative_error
+from testkit import raises_exactly
 
 RTOL, ATOL = 1e-10, 1e-12
 FAST = settings(max_examples=30, deadline=None)
@@ -27,11 +26,6 @@ def torch_loss_and_grad(torch_loss, first, *rest):
     loss = torch_loss(t, *rest)
     loss.backward()
     return loss.item(), t.grad.numpy()
-
-
-def raises_exactly(exc, message):
-    """pytest.raises for exactly this message (no regex escaping needed)."""
-    return pytest.raises(exc, match=f"^{re.escape(message)}$")
 
 
 def assert_matches(ours_loss, ours_grad, torch_loss, torch_grad):

@@ -6,10 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from _layer_parity import (
-    one_thread,  # noqa: F401 (autouse fixture: one thread for torch and BLAS)
-    assert_gradients_numerically, assert_matches_torch, assert_state_matches, raises_exactly,
-)
+from _layer_parity import assert_gradients_numerically, assert_matches_torch, assert_state_matches
+from testkit import raises_exactly
 from dlnotes.activations import softmax
 from dlnotes.layers import BatchNorm1d, Dropout, Linear, ReLU, Tanh
 from dlnotes.models import CNN, MLP
@@ -128,9 +126,9 @@ def test_predict_helpers():
 
 def test_model_bad_arguments():
     rng = np.random.default_rng(17)
-    with raises_exactly(ValueError, "MLP: sizes must list at least the input and output sizes, got [3]"):
+    with raises_exactly(ValueError, "MLP: sizes must be a list of at least the input and output sizes, got [3]"):
         MLP([3], rng=rng)
-    with raises_exactly(ValueError, "MLP: sizes must be >= 1, got 0"):
+    with raises_exactly(ValueError, "MLP: sizes[1] must be >= 1, got 0"):
         MLP([3, 0, 2], rng=rng)
     with raises_exactly(
         ValueError,

@@ -9,10 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from _layer_parity import (
-    one_thread,  # noqa: F401 (autouse fixture: one thread for torch and BLAS)
-    assert_gradients_numerically, assert_state_matches, raises_exactly,
-)
+from _layer_parity import assert_gradients_numerically, assert_state_matches
+from testkit import raises_exactly
 from dlnotes.layers.recurrent import GRU, LSTM, RNN
 from dlnotes.models.sequence import SequenceModel
 from dlnotes.optim import Adam
@@ -166,7 +164,7 @@ def test_bad_arguments():
 def test_bad_input():
     model = SequenceModel("lstm", 2, 3, rng=np.random.default_rng(0))
     for shape in [(4, 5), (4, 5, 3), (4, 0, 2)]:
-        with raises_exactly(ValueError, f"SequenceModel.forward: x must be (N, T, 2), got shape {shape}"):
+        with raises_exactly(ValueError, f"SequenceModel.forward: x must be (N, T, 2) with T >= 1, got shape {shape}"):
             model.forward(np.zeros(shape))
     with raises_exactly(RuntimeError, "SequenceModel.backward: call forward before backward"):
         model.backward(np.zeros((4, 1)))

@@ -46,15 +46,6 @@ CASES = [
 CASE_IDS = [f"{name}-{'-'.join(f'{k}={v}' for k, v in kw.items()) or 'defaults'}" for name, kw in CASES]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny tensors gain nothing from threads, and on a busy machine waiting threads cost seconds."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def quadratic(rng, n=6, cond=100.0):
     """f(θ) = ½ θᵀHθ − bᵀθ with eigenvalues of H spread over [1, cond]; returns (grad_fn, [θ0])."""
     q, _ = np.linalg.qr(rng.standard_normal((n, n)))

@@ -1,7 +1,5 @@
 """dlnotes.plotting.decision_boundary: the grid it evaluates, what it draws, and bad arguments."""
 
-import re
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -10,13 +8,10 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from dlnotes.plotting import decision_boundary  # noqa: E402
+from testkit import raises_exactly
 
 X = np.array([[0.0, 0.0], [2.0, 1.0], [1.0, 3.0], [0.5, 2.0]])
 Y = np.array([0, 1, 2, 1])
-
-
-def raises_exactly(exc, message):
-    return pytest.raises(exc, match=f"^{re.escape(message)}$")
 
 
 @pytest.fixture

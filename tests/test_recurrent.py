@@ -2,7 +2,6 @@
 every gradient (input, parameters, initial state) from BPTT; central differences; bad input."""
 
 import math
-import re
 
 import numpy as np
 import pytest
@@ -12,13 +11,10 @@ from hypothesis import strategies as st
 
 from dlnotes.gradcheck import numerical_gradient, relative_error
 from dlnotes.layers.recurrent import GRU, LSTM, RNN
+from testkit import raises_exactly
 
 RTOL, ATOL = 1e-10, 1e-12
 CLASSES = [RNN, LSTM, GRU]
-
-
-def raises_exactly(exc, message):
-    return pytest.raises(exc, match=f"^{re.escape(message)}$")
 
 
 def as_tuple(state):
@@ -63,7 +59,7 @@ def torch_reference(layer, x, h0, g_out, g_state):
 
 def assert_matches_torch(layer, x, h0, g_out, g_state):
     ref = torch_reference(layer, x, h0, g_out, g_state)
-    out, state = layer.forward(x, h0)
+    out, state = layer.forward_with_state(x, h0)
     dx = layer.backward(g_out, g_state)
     close = lambda a, b: np.testing.assert_allclose(a, b, rtol=RTOL, atol=ATOL)  # noqa: E731
     close(out, ref["out"])
@@ -119,7 +115,7 @@ def test_bptt_central_differences(cls, batch_first):
     h0 = as_tuple(h0)
 
     def objective(x_, h0_):
-        out, state = layer.forward(x_, like_state(cls, h0_))
+        out, state = layer.forward_with_state(x_, like_state(cls, h0_))
         return np.sum(out * g_out) + sum(np.sum(s * g) for s, g in zip(as_tuple(state), as_tuple(g_state)))
 
     layer.forward(x, like_state(cls, h0))
@@ -188,9 +184,9 @@ def test_float32_stays_float32(cls):
     layer32 = cls(2, 4, rng=np.random.default_rng(0), dtype=np.float32)
     for name, p in layer64.params.items():
         layer32.params[name][...] = p
-    out32, _ = layer32.forward(x.astype(np.float32))
+    out32 = layer32.forward(x.astype(np.float32))
     dx32 = layer32.backward(g_out.astype(np.float32))
-    out64, _ = layer64.forward(x)
+    out64 = layer64.forward(x)
     dx64 = layer64.backward(g_out)
     assert out32.dtype == dx32.dtype == layer32.grads["weight_hh_l0"].dtype == np.float32
     np.testing.assert_allclose(out32, out64, rtol=1e-4, atol=1e-5)
@@ -208,7 +204,7 @@ def test_lstm_remembers_where_the_rnn_forgets():
     lstm.params["bias_ih_l0"][h:2 * h] = 50.0   # forget gate saturated open
     lstm.params["bias_ih_l0"][:h] = -50.0       # input gate shut
     c0 = np.ones((1, 1, h))
-    _, (_, c_n) = lstm.forward(np.zeros((steps, 1, 1)), (np.zeros((1, 1, h)), c0))
+    _, (_, c_n) = lstm.forward_with_state(np.zeros((steps, 1, 1)), (np.zeros((1, 1, h)), c0))
     np.testing.assert_allclose(c_n, c0, rtol=1e-12)
     lstm.backward(np.zeros((steps, 1, h)), (np.zeros((1, 1, h)), np.ones((1, 1, h))))
     np.testing.assert_allclose(lstm.grad_h0[1], 1.0, rtol=1e-12)
@@ -223,11 +219,11 @@ def test_lstm_remembers_where_the_rnn_forgets():
 def test_bad_input_messages():
     rng = np.random.default_rng(0)
     lstm = LSTM(8, 16, rng=rng)
-    with raises_exactly(ValueError, "LSTM.forward: x must be (T, N, 8), got shape (5, 3, 7)"):
+    with raises_exactly(ValueError, "LSTM.forward: x must be (T, N, 8) with T >= 1, got shape (5, 3, 7)"):
         lstm.forward(np.zeros((5, 3, 7)))
-    with raises_exactly(ValueError, "LSTM.forward: x must be (T, N, 8), got shape (5, 8)"):
+    with raises_exactly(ValueError, "LSTM.forward: x must be (T, N, 8) with T >= 1, got shape (5, 8)"):
         lstm.forward(np.zeros((5, 8)))
-    with raises_exactly(ValueError, "LSTM.forward: x must be (T, N, 8), got shape (0, 3, 8)"):
+    with raises_exactly(ValueError, "LSTM.forward: x must be (T, N, 8) with T >= 1, got shape (0, 3, 8)"):
         lstm.forward(np.zeros((0, 3, 8)))
     with raises_exactly(TypeError, "LSTM.forward: x must be a real numeric array, got dtype <U1"):
         lstm.forward(np.full((2, 3, 8), "a"))
@@ -245,7 +241,7 @@ def test_bad_input_messages():
         lstm.backward(np.zeros((5, 3, 16)), (np.zeros((1, 3, 16)), np.zeros((1, 3, 15))))
 
     gru = GRU(2, 4, batch_first=True, rng=rng)
-    with raises_exactly(ValueError, "GRU.forward: x must be (N, T, 2), got shape (3, 5, 4)"):
+    with raises_exactly(ValueError, "GRU.forward: x must be (N, T, 2) with T >= 1, got shape (3, 5, 4)"):
         gru.forward(np.zeros((3, 5, 4)))
     with raises_exactly(ValueError, "GRU.forward: h0 must be (1, 3, 4), got shape (1, 5, 4)"):
         gru.forward(np.zeros((3, 5, 2)), np.zeros((1, 5, 4)))

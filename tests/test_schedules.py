@@ -1,8 +1,6 @@
 """dlnotes.schedules against torch.optim.lr_scheduler over 60 epochs (to 1e-12), the closed
 forms against the schedulers, and bad arguments."""
 
-import re
-
 import numpy as np
 import pytest
 import torch
@@ -10,6 +8,7 @@ from torch.optim import lr_scheduler as T
 
 from dlnotes import optim
 from dlnotes import schedules as S
+from testkit import raises_exactly
 
 BASE_LR, EPOCHS = 0.3, 60
 
@@ -29,10 +28,6 @@ CASES = {
                                      T.CosineAnnealingLR(o, T_max=EPOCHS - 5, eta_min=0.001)], milestones=[5]),
         lambda o: S.WarmupCosineLR(o, warmup_epochs=5, total_epochs=EPOCHS, start_factor=0.1, eta_min=0.001)),
 }
-
-
-def raises_exactly(exc, message):
-    return pytest.raises(exc, match=f"^{re.escape(message)}$")
 
 
 def lr_curves(make_torch, make_ours):

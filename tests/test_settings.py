@@ -1,8 +1,6 @@
 """dlnotes.settings: each small algorithm against an independent implementation (scikit-learn,
 torch.distributions, a plain loop or a closed form), its defining property, and bad arguments."""
 
-import re
-
 import numpy as np
 import pytest
 import torch
@@ -23,13 +21,10 @@ from dlnotes.settings import (
     perceptron,
     sample_mixture,
 )
+from testkit import raises_exactly
 
 XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_Y = np.array([0, 1, 1, 0])
-
-
-def raises_exactly(exc, message):
-    return pytest.raises(exc, match=f"^{re.escape(message)}$")
 
 
 def blobs(seed, n=60, centers=((0.0, 0.0), (4.0, 1.0), (1.0, 4.0))):

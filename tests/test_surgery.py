@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from _layer_parity import one_thread, raises_exactly  # noqa: F401 (autouse fixture)
+from testkit import raises_exactly
 from dlnotes import compress, optim, surgery, train
 from dlnotes.layers import Dropout, Linear, ReLU, Sequential, Tanh
 from dlnotes.models import CNN, MLP

@@ -2,8 +2,6 @@
 same loop written in torch, early stopping on a scripted loss sequence, progress switches, and
 bad arguments."""
 
-import re
-
 import numpy as np
 import pytest
 import torch
@@ -15,10 +13,7 @@ from dlnotes import data, optim, schedules
 from dlnotes.gradcheck import numerical_gradient, relative_error
 from dlnotes.models import MLP
 from dlnotes.train import EarlyStopping, _show_progress, clip_grad_norm, evaluate, fit, penalty
-
-
-def raises_exactly(exc, message):
-    return pytest.raises(exc, match=f"^{re.escape(message)}$")
+from testkit import raises_exactly
 
 
 def random_arrays(shapes, seed):

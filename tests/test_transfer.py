@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from _layer_parity import one_thread, raises_exactly  # noqa: F401 (autouse fixture)
+from testkit import raises_exactly
 from dlnotes import transfer
 from dlnotes.gradcheck import numerical_gradient, relative_error
 from dlnotes.layers import BatchNorm1d, Linear, ReLU, Sequential

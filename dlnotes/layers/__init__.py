@@ -1,6 +1,6 @@
 """Layers with explicit forward and backward passes, each the twin of a torch.nn module.
 
-Every layer keeps ``params``/``grads`` dicts named as in torch, caches in ``forward(x, train)``
+Every layer keeps ``params``/``grads`` dicts named as in torch, caches in ``forward(x, *, train=True)``
 what ``backward(grad_out)`` needs, and converts with ``from_torch(module)`` / ``to_torch()``.
 The recurrent layers (RNN, LSTM, GRU) are in ``dlnotes.layers.recurrent``.
 """

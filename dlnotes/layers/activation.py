@@ -8,8 +8,9 @@ from dlnotes.layers.base import Layer, require_torch_options, require_torch_type
 class _Elementwise(Layer):
     """y = f(x) elementwise; backward: ∂L/∂x = dy · f′(x), with f′ evaluated at the cached x."""
 
-    def forward(self, x, train=True):
+    def forward(self, x, *, train=True):
         """x: any shape → f(x), same shape. ``train`` is unused."""
+        self._check_train(train)
         x = as_float_array(x, "x", self._where("forward"))
         return self._save(self.function(x), x)
 
@@ -63,7 +64,7 @@ class GELU(_Elementwise):
     derivative = staticmethod(activations.gelu_grad)
 
     @classmethod
-    def _structure_from_torch(cls, module, rng):
+    def structure_from_torch(cls, module, rng):
         require_torch_type(module, "GELU", "GELU.from_torch")
         require_torch_options(module, "GELU.from_torch", approximate="none")
         return cls()

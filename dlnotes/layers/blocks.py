@@ -4,10 +4,10 @@ import functools
 
 import numpy as np
 
-from dlnotes._checks import check_int
+from dlnotes._checks import check_bool, check_int
 from dlnotes.layers.activation import ReLU
-from dlnotes.layers.base import Layer, init_rng
-from dlnotes.layers.container import Sequential, require_same_structure
+from dlnotes.layers.base import Layer, check_input, init_rng
+from dlnotes.layers.container import Sequential, register_torch_type, require_same_structure
 from dlnotes.layers.conv import Conv2d
 from dlnotes.layers.norm import BatchNorm2d
 
@@ -72,11 +72,13 @@ class ResidualBlock(Layer):
         children = [("conv1", self.conv1), ("bn1", self.bn1), ("conv2", self.conv2), ("bn2", self.bn2)]
         return children + ([("downsample", self.downsample)] if self.downsample is not None else [])
 
-    def forward(self, x, train=True):
+    def forward(self, x, *, train=True):
         """x: (N, in_channels, H, W) → (N, out_channels, H_out, W_out)."""
-        h = self.relu1.forward(self.bn1.forward(self.conv1.forward(x, train), train))
-        f = self.bn2.forward(self.conv2.forward(h, train), train)
-        s = x if self.downsample is None else self.downsample.forward(x, train)
+        train = self._check_train(train)
+        x = check_input(x, self._where("forward"), f"(N, {self.in_channels}, H, W)", 4, self.in_channels)
+        h = self.relu1.forward(self.bn1.forward(self.conv1.forward(x, train=train), train=train))
+        f = self.bn2.forward(self.conv2.forward(h, train=train), train=train)
+        s = x if self.downsample is None else self.downsample.forward(x, train=train)
         return self.relu_out.forward(f + s)
 
     def backward(self, grad_out):
@@ -88,7 +90,7 @@ class ResidualBlock(Layer):
         return g_residual + g_skip
 
     @classmethod
-    def _structure_from_torch(cls, module, rng):
+    def structure_from_torch(cls, module, rng):
         """Any torch module with conv1, bn1, conv2, bn2, downsample (torchvision's BasicBlock too)."""
         names = ("conv1", "bn1", "conv2", "bn2", "downsample")
         if not all(hasattr(module, name) for name in names):
@@ -98,11 +100,14 @@ class ResidualBlock(Layer):
         conv1 = module.conv1
         return cls(conv1.in_channels, conv1.out_channels, conv1.stride[0], rng=init_rng(rng))
 
-    def _torch_structure(self):
-        children = [child._torch_structure() for _, child in self.named_children()]
+    def torch_structure(self):
+        children = [child.torch_structure() for _, child in self.named_children()]
         if self.downsample is None:
             children.append(None)
         return _torch_basic_block()(*children)
+
+
+register_torch_type("BasicBlock", ResidualBlock)  # the class name of _torch_basic_block() and torchvision's
 
 
 class DepthwiseSeparableConv(Sequential):
@@ -122,7 +127,8 @@ class DepthwiseSeparableConv(Sequential):
         where = "DepthwiseSeparableConv"
         self.in_channels = check_int(in_channels, "in_channels", where, low=1)
         self.out_channels = check_int(out_channels, "out_channels", where, low=1)
-        self.batchnorm, self.relu = bool(batchnorm), bool(relu)
+        self.batchnorm = check_bool(batchnorm, "batchnorm", where)
+        self.relu = check_bool(relu, "relu", where)
         conv = functools.partial(Conv2d, bias=not batchnorm, rng=rng, dtype=dtype)
         depthwise = conv(in_channels, in_channels, kernel_size, stride, padding, groups=in_channels)
         pointwise = conv(in_channels, out_channels, 1)
@@ -137,9 +143,9 @@ class DepthwiseSeparableConv(Sequential):
         self.depthwise, self.pointwise = depthwise, pointwise
 
     @classmethod
-    def _structure_from_torch(cls, module, rng):
+    def structure_from_torch(cls, module, rng):
         where = "DepthwiseSeparableConv.from_torch"
-        structure = Sequential._structure_from_torch(module, rng)
+        structure = Sequential.structure_from_torch(module, rng)
         convs = [layer for layer in structure if isinstance(layer, Conv2d)]
         if len(convs) != 2:
             raise ValueError(f"{where}: module must hold 2 Conv2d (depthwise, pointwise), got {len(convs)}")

@@ -3,7 +3,8 @@
 from dlnotes.layers import activation, conv, dropout, linear, norm, pooling, shape
 from dlnotes.layers.base import Layer, require_torch_type
 
-# torch.nn class name → dlnotes class; the names are the same on both sides.
+# torch.nn class name → dlnotes class; the names are the same on both sides, except for blocks
+# whose torch twin has its own name (they add themselves with ``register_torch_type``).
 _LAYER_TYPES = {
     cls.__name__: cls
     for cls in (
@@ -14,15 +15,20 @@ _LAYER_TYPES = {
 }
 
 
+def register_torch_type(torch_name, cls):
+    """Let ``Sequential.from_torch`` convert children of the torch class ``torch_name`` with ``cls``."""
+    _LAYER_TYPES[torch_name] = cls
+
+
 def require_same_structure(layer, structure, module, where):
     """Raise ValueError unless ``layer`` and ``structure`` (``module`` as read by
-    ``Sequential._structure_from_torch``) have the same layers with the same options.
+    ``Sequential.structure_from_torch``) have the same layers with the same options.
 
     Used by ``from_torch`` of layers built from a few arguments (MLP, CNN, ...): they read the
     arguments off the torch module, rebuild themselves, then check that nothing was missed.
     """
-    expected = repr(layer._torch_structure())
-    if expected != repr(structure._torch_structure()):
+    expected = repr(layer.torch_structure())
+    if expected != repr(structure.torch_structure()):
         raise ValueError(f"{where}: module must be laid out as\n{expected}\ngot\n{module!r}")
 
 
@@ -41,6 +47,7 @@ class Sequential(Layer):
             if not isinstance(layer, Layer):
                 raise TypeError(f"Sequential: layer {i} must be a dlnotes Layer, got {type(layer).__name__}")
         self.layers = list(layers)
+        self._refuse_repeated_layers(type(self).__name__)
 
     def __repr__(self):
         inner = "".join(f"\n  ({i}): {layer!r}" for i, layer in enumerate(self.layers))
@@ -55,10 +62,11 @@ class Sequential(Layer):
     def named_children(self):
         return [(str(i), layer) for i, layer in enumerate(self.layers)]
 
-    def forward(self, x, train=True):
+    def forward(self, x, *, train=True):
         """Pass x through every layer in order; ``train`` is handed to each of them."""
+        train = self._check_train(train)
         for layer in self.layers:
-            x = layer.forward(x, train)
+            x = layer.forward(x, train=train)
         return x
 
     def backward(self, grad_out):
@@ -68,7 +76,7 @@ class Sequential(Layer):
         return grad_out
 
     @classmethod
-    def _structure_from_torch(cls, module, rng):
+    def structure_from_torch(cls, module, rng):
         require_torch_type(module, "Sequential", f"{cls.__name__}.from_torch")
         layers = []
         for i, child in enumerate(module):
@@ -78,13 +86,13 @@ class Sequential(Layer):
                     f"{cls.__name__}.from_torch: module[{i}] must be one of {sorted(_LAYER_TYPES)}, "
                     f"got {type(child).__name__}"
                 )
-            layers.append(kind._structure_from_torch(child, rng))
+            layers.append(kind.structure_from_torch(child, rng))
         return Sequential(*layers)
 
-    def _torch_structure(self):
+    def torch_structure(self):
         from torch import nn
 
-        return nn.Sequential(*(layer._torch_structure() for layer in self.layers))
+        return nn.Sequential(*(layer.torch_structure() for layer in self.layers))
 
 
-_LAYER_TYPES["Sequential"] = Sequential  # nested nn.Sequential modules convert too
+register_torch_type("Sequential", Sequential)  # nested nn.Sequential modules convert too

@@ -11,7 +11,7 @@ import numbers
 import numpy as np
 
 from dlnotes import init
-from dlnotes._checks import check_generator, check_int
+from dlnotes._checks import check_bool, check_generator, check_int
 from dlnotes.layers.base import Layer, check_input, init_rng, require_torch_options, require_torch_type
 
 
@@ -141,6 +141,7 @@ class Conv2d(Layer):
                 f"{where}: groups must divide in_channels and out_channels, got groups={self.groups}, "
                 f"in_channels={self.in_channels}, out_channels={self.out_channels}"
             )
+        bias = check_bool(bias, "bias", where)
         rng = check_generator(rng, where)
         shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
         fan_in = math.prod(shape[1:])
@@ -155,14 +156,16 @@ class Conv2d(Layer):
     def _geometry(self):
         return dict(stride=self.stride, padding=self.padding, dilation=self.dilation)
 
-    def forward(self, x, train=True):
+    def forward(self, x, *, train=True):
         """x: (N, C_in, H, W) → (N, C_out, H_out, W_out). ``train`` is unused (no train/eval difference)."""
         where = self._where("forward")
+        self._check_train(train)
         x = check_input(x, where, f"(N, {self.in_channels}, H, W)", 4, self.in_channels)
         output_size(x.shape, self.kernel_size, self.stride, self.padding, self.dilation, where)
         cols = im2col(x, self.kernel_size, **self._geometry())  # (N, C_in, kh, kw, H_out, W_out)
         n, ho, wo, g = x.shape[0], cols.shape[-2], cols.shape[-1], self.groups
-        cols = cols.transpose(1, 2, 3, 0, 4, 5).reshape(g, -1, n * ho * wo)  # X_g: (G, K, M), no copy
+        k = self.in_channels // g * math.prod(self.kernel_size)
+        cols = cols.transpose(1, 2, 3, 0, 4, 5).reshape(g, k, n * ho * wo)  # X_g: (G, K, M), no copy
         y = self._grouped_weight() @ cols  # (G, C_out/G, M)
         y = y.reshape(self.out_channels, n, ho, wo).transpose(1, 0, 2, 3)
         if "bias" in self.params:
@@ -177,7 +180,7 @@ class Conv2d(Layer):
         """grad_out: (N, C_out, H_out, W_out) → ∂L/∂x: (N, C_in, H, W); fills grads."""
         grad_out, (x_shape, cols) = self._saved(grad_out)
         n, _, ho, wo = grad_out.shape
-        dy = grad_out.transpose(1, 0, 2, 3).reshape(self.groups, -1, n * ho * wo)  # dY_g: (G, C_out/G, M)
+        dy = grad_out.transpose(1, 0, 2, 3).reshape(self.groups, self.out_channels // self.groups, n * ho * wo)  # dY_g
         # ∂L/∂W_g = dY_g @ X_gᵀ, evaluated as (X_g @ dY_gᵀ)ᵀ: the same numbers, faster in BLAS
         grad_weight = (cols @ dy.swapaxes(-1, -2)).swapaxes(-1, -2)  # (G, C_out/G, K)
         self.grads["weight"][...] = grad_weight.reshape(self.grads["weight"].shape)
@@ -188,7 +191,7 @@ class Conv2d(Layer):
         return col2im(dcols, x_shape, **self._geometry())
 
     @classmethod
-    def _structure_from_torch(cls, module, rng):
+    def structure_from_torch(cls, module, rng):
         where = "Conv2d.from_torch"
         require_torch_type(module, "Conv2d", where)
         require_torch_options(module, where, padding_mode="zeros")

@@ -36,9 +36,10 @@ class Dropout(Layer):
         """One Bernoulli draw per element."""
         return x_shape
 
-    def forward(self, x, train=True, mask=None):
+    def forward(self, x, *, train=True, mask=None):
         """x → y of the same shape; ``mask``: optional booleans of shape ``mask_shape(x.shape)``."""
         where = self._where("forward")
+        train = self._check_train(train)
         x = self._check(x)
         if not train:
             self.mask = None
@@ -63,7 +64,7 @@ class Dropout(Layer):
         return grad_out if scale is None else grad_out * scale
 
     @classmethod
-    def _structure_from_torch(cls, module, rng):
+    def structure_from_torch(cls, module, rng):
         require_torch_type(module, cls.__name__, f"{cls.__name__}.from_torch")
         return cls(module.p, rng=rng)
 

@@ -5,7 +5,7 @@ import math
 import numpy as np
 
 from dlnotes import init
-from dlnotes._checks import as_float_array, check_generator, check_int
+from dlnotes._checks import as_float_array, check_bool, check_generator, check_int
 from dlnotes.layers.base import Layer, init_rng, require_torch_type
 
 
@@ -31,6 +31,7 @@ class Linear(Layer):
         super().__init__()
         self.in_features = check_int(in_features, "in_features", "Linear", low=1)
         self.out_features = check_int(out_features, "out_features", "Linear", low=1)
+        bias = check_bool(bias, "bias", "Linear")
         rng = check_generator(rng, "Linear")
         shape = (self.out_features, self.in_features)
         self.params["weight"] = init.kaiming_uniform(shape, rng, a=math.sqrt(5)).astype(dtype)
@@ -42,9 +43,10 @@ class Linear(Layer):
     def hyperparameters(self):
         return {**super().hyperparameters(), "bias": "bias" in self.params}
 
-    def forward(self, x, train=True):
+    def forward(self, x, *, train=True):
         """x: (*, in_features) → (*, out_features). ``train`` is unused."""
         where = self._where("forward")
+        self._check_train(train)
         x = as_float_array(x, "x", where)
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(f"{where}: x must be (*, {self.in_features}), got shape {tuple(x.shape)}")
@@ -63,6 +65,6 @@ class Linear(Layer):
         return grad_out @ self.params["weight"]
 
     @classmethod
-    def _structure_from_torch(cls, module, rng):
+    def structure_from_torch(cls, module, rng):
         require_torch_type(module, "Linear", "Linear.from_torch")
         return cls(module.in_features, module.out_features, bias=module.bias is not None, rng=init_rng(rng))

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from dlnotes._checks import check_int, check_real
+from dlnotes._checks import check_finite, check_int, check_real
 from dlnotes.layers.base import Layer, check_input, require_torch_options, require_torch_type
 
 
@@ -42,17 +42,22 @@ class _BatchNorm(Layer):
             "num_batches_tracked": np.zeros((), np.int64),
         }
 
-    def forward(self, x, train=True):
+    def forward(self, x, *, train=True):
         """x: (N, C, *) → y of the same shape; ``train`` picks batch or running statistics."""
         where = self._where("forward")
+        train = self._check_train(train)
         x = check_input(x, where, self.layout.format(C=self.num_features), self.ndims, self.num_features)
         axes = (0,) + tuple(range(2, x.ndim))
         m = x.size // self.num_features
+        if train and x.size == 0:  # as torch: an empty output, the batch counted, statistics untouched
+            self.buffers["num_batches_tracked"] += 1
+            train = False
         if train:
             if m < 2:
                 raise ValueError(
                     f"{where}: x must hold more than 1 value per channel in training, got shape {tuple(x.shape)}"
                 )
+            check_finite(x, "x", where)  # the running statistics would stay NaN for good
             mean, var = x.mean(axis=axes), x.var(axis=axes)
             self._update_running_stats(mean, var, m)
         else:
@@ -80,8 +85,16 @@ class _BatchNorm(Layer):
             dx_hat = dx_hat - mean_dx_hat - x_hat * (dx_hat * x_hat).mean(axis=axes, keepdims=True)
         return dx_hat * inv_std
 
+    def check_state(self, state, where):
+        """A variance cannot be negative, and the batch count is a non-negative integer."""
+        if np.any(state["running_var"] < 0):
+            raise ValueError(f"{where}: running_var must be >= 0, got minimum {state['running_var'].min()}")
+        count = state["num_batches_tracked"]
+        if count < 0 or count != np.floor(count):
+            raise ValueError(f"{where}: num_batches_tracked must be a non-negative integer, got {count}")
+
     @classmethod
-    def _structure_from_torch(cls, module, rng):
+    def structure_from_torch(cls, module, rng):
         where = f"{cls.__name__}.from_torch"
         require_torch_type(module, cls.__name__, where)
         require_torch_options(module, where, affine=True, track_running_stats=True)

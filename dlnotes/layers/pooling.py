@@ -1,5 +1,7 @@
 """Max and average pooling over (N, C, H, W), built on im2col/col2im from ``conv``."""
 
+import math
+
 import numpy as np
 
 from dlnotes.layers.base import Layer, check_input, require_torch_options, require_torch_type
@@ -31,7 +33,7 @@ class _Pool2d(Layer):
         x = check_input(x, where, "(N, C, H, W)", 4)
         output_size(x.shape, self.kernel_size, self.stride, self.padding, (1, 1), where)
         cols = im2col(x, self.kernel_size, self.stride, self.padding, pad_value=self.pad_value)
-        return x, cols.reshape(cols.shape[:2] + (-1,) + cols.shape[-2:])
+        return x, cols.reshape(cols.shape[:2] + (math.prod(self.kernel_size),) + cols.shape[-2:])
 
     def _scatter(self, dcols, x_shape):
         """Fold window gradients dcols (N, C, kh·kw, H_out, W_out) back onto the input pixels."""
@@ -39,7 +41,7 @@ class _Pool2d(Layer):
         return col2im(dcols, x_shape, self.stride, self.padding)
 
     @classmethod
-    def _structure_from_torch(cls, module, rng):
+    def structure_from_torch(cls, module, rng):
         where = f"{cls.__name__}.from_torch"
         require_torch_type(module, cls.__name__, where)
         require_torch_options(module, where, ceil_mode=False, **cls.torch_defaults)
@@ -57,8 +59,9 @@ class MaxPool2d(_Pool2d):
     pad_value = -np.inf
     torch_defaults = {"dilation": 1, "return_indices": False}
 
-    def forward(self, x, train=True):
+    def forward(self, x, *, train=True):
         """x: (N, C, H, W) → (N, C, H_out, W_out). ``train`` is unused."""
+        self._check_train(train)
         x, cols = self._windows(x)
         winner = cols.argmax(axis=2)[:, :, None]  # (N, C, 1, H_out, W_out)
         y = np.take_along_axis(cols, winner, axis=2)[:, :, 0]
@@ -81,8 +84,9 @@ class AvgPool2d(_Pool2d):
 
     torch_defaults = {"count_include_pad": True, "divisor_override": None}
 
-    def forward(self, x, train=True):
+    def forward(self, x, *, train=True):
         """x: (N, C, H, W) → (N, C, H_out, W_out). ``train`` is unused."""
+        self._check_train(train)
         x, cols = self._windows(x)
         return self._save(cols.mean(axis=2), x.shape, cols.shape)
 

@@ -30,7 +30,7 @@ import math
 import numpy as np
 
 from dlnotes import init
-from dlnotes._checks import as_float_array, check_generator, check_int
+from dlnotes._checks import as_float_array, check_bool, check_generator, check_int
 from dlnotes.layers.base import Layer, init_rng, require_torch_options, require_torch_type
 
 
@@ -43,7 +43,7 @@ def _sigmoid(a):
 
 def _blocks(a, k):
     """Split the gate pre-activations (N, k·H) into k views (N, H), in torch's gate order."""
-    return a.reshape(a.shape[0], k, -1).swapaxes(0, 1)
+    return a.reshape(a.shape[0], k, a.shape[1] // k).swapaxes(0, 1)
 
 
 class _Recurrent(Layer):
@@ -65,10 +65,8 @@ class _Recurrent(Layer):
         name = type(self).__name__
         self.input_size = check_int(input_size, "input_size", name, low=1)
         self.hidden_size = check_int(hidden_size, "hidden_size", name, low=1)
-        for arg, value in (("bias", bias), ("batch_first", batch_first)):
-            if not isinstance(value, bool):
-                raise TypeError(f"{name}: {arg} must be a bool, got {type(value).__name__}")
-        self.bias, self.batch_first = bias, batch_first
+        self.bias = check_bool(bias, "bias", name)
+        self.batch_first = check_bool(batch_first, "batch_first", name)
         check_generator(rng, name)
         gh, h = self.gates * self.hidden_size, self.hidden_size
         shapes = {"weight_ih_l0": (gh, self.input_size), "weight_hh_l0": (gh, h)}
@@ -78,9 +76,10 @@ class _Recurrent(Layer):
         self.params.update({k: init.uniform(s, bound, rng).astype(dtype) for k, s in shapes.items()})
         self.grads.update({k: np.zeros_like(v) for k, v in self.params.items()})
         self.grad_h0 = None
+        self.state = None
 
-    def __call__(self, x, h0=None, train=True):
-        return self.forward(x, h0, train)
+    def __call__(self, x, h0=None, *, train=True):
+        return self.forward(x, h0, train=train)
 
     # States: public (1, N, H) arrays (a tuple for LSTM) <-> internal tuple of (N, H) arrays.
     def _public(self, states):
@@ -101,19 +100,25 @@ class _Recurrent(Layer):
             states.append(arr[0])
         return tuple(states)
 
-    def forward(self, x, h0=None, train=True):
-        """Run the layer over a whole sequence.
+    def forward(self, x, h0=None, *, train=True):
+        """Run the layer over a whole sequence; returns the output sequence, as every layer does.
 
         x: (T, N, I), or (N, T, I) with batch_first. h0: initial state (1, N, H), zeros when None;
         for LSTM a tuple (h0, c0). ``train`` is accepted for the layer contract and changes
-        nothing (no dropout here). Returns (output, final state): output (T, N, H) — or
-        (N, T, H) — holds h_1 … h_T; the final state is h_n (1, N, H), for LSTM (h_n, c_n).
+        nothing (no dropout here). Returns output (T, N, H) — or (N, T, H) — holding h_1 … h_T,
+        so the layer composes in ``Sequential``. The final state h_n (1, N, H), for LSTM the
+        tuple (h_n, c_n), is kept in ``self.state``; ``forward_with_state`` returns both.
         """
+        return self.forward_with_state(x, h0, train=train)[0]
+
+    def forward_with_state(self, x, h0=None, *, train=True):
+        """torch's form: (output, final state), with the arguments and shapes of ``forward``."""
         where = self._where("forward")
+        self._check_train(train)
         x = as_float_array(x, "x", where)
         layout = f"(N, T, {self.input_size})" if self.batch_first else f"(T, N, {self.input_size})"
-        if x.ndim != 3 or x.shape[2] != self.input_size or 0 in x.shape:
-            raise ValueError(f"{where}: x must be {layout}, got shape {x.shape}")
+        if x.ndim != 3 or x.shape[2] != self.input_size or x.shape[int(self.batch_first)] == 0:
+            raise ValueError(f"{where}: x must be {layout} with T >= 1, got shape {x.shape}")
         x = x.swapaxes(0, 1) if self.batch_first else x
         n = x.shape[1]
         if h0 is None:
@@ -134,7 +139,8 @@ class _Recurrent(Layer):
             caches.append(cache)
         h_prev = np.concatenate([h_first[None], output[:-1]])  # h_{t−1} for t = 0 … T−1
         output = self._save(output.swapaxes(0, 1) if self.batch_first else output, x, h_prev, caches)
-        return output, self._public(states)
+        self.state = self._public(states)
+        return output, self.state
 
     def backward(self, grad_out, grad_state=None):
         """Backpropagation through time.
@@ -162,8 +168,9 @@ class _Recurrent(Layer):
             d_ax[t], d_ah[t], d_states = self._step_backward(d_states, caches[t])
             d_states = (d_states[0] + d_ah[t] @ w_hh,) + d_states[1:]  # h_{t−1} also feeds a_h(t)
         rows = steps * n  # weight gradients: sum over time and batch in one product
-        self.grads["weight_ih_l0"][...] = d_ax.reshape(rows, -1).T @ x.reshape(rows, -1)
-        self.grads["weight_hh_l0"][...] = d_ah.reshape(rows, -1).T @ h_prev.reshape(rows, -1)
+        gh = self.gates * self.hidden_size
+        self.grads["weight_ih_l0"][...] = d_ax.reshape(rows, gh).T @ x.reshape(rows, self.input_size)
+        self.grads["weight_hh_l0"][...] = d_ah.reshape(rows, gh).T @ h_prev.reshape(rows, self.hidden_size)
         if self.bias:
             self.grads["bias_ih_l0"][...] = d_ax.sum(axis=(0, 1))
             self.grads["bias_hh_l0"][...] = d_ah.sum(axis=(0, 1))
@@ -172,7 +179,7 @@ class _Recurrent(Layer):
         return dx.swapaxes(0, 1) if self.batch_first else dx
 
     @classmethod
-    def _structure_from_torch(cls, module, rng):
+    def structure_from_torch(cls, module, rng):
         where = f"{cls.__name__}.from_torch"
         require_torch_type(module, cls.__name__, where)
         require_torch_options(module, where, **cls.torch_options)

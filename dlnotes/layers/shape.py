@@ -19,9 +19,10 @@ class Flatten(Layer):
         self.start_dim = check_int(start_dim, "start_dim", "Flatten")
         self.end_dim = check_int(end_dim, "end_dim", "Flatten")
 
-    def forward(self, x, train=True):
+    def forward(self, x, *, train=True):
         """x: (d0, …, d_{k−1}) → the same with d_start … d_end multiplied into one axis."""
         where = self._where("forward")
+        self._check_train(train)
         x = as_float_array(x, "x", where)
         start, end = (d % x.ndim if -x.ndim <= d < x.ndim else None for d in (self.start_dim, self.end_dim))
         if start is None or end is None or start > end:

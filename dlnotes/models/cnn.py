@@ -29,7 +29,9 @@ class CNN(Classifier):
         where = "CNN"
         self.image_size = check_int(image_size, "image_size", where, low=4)
         self.in_channels = check_int(in_channels, "in_channels", where, low=1)
-        c1, c2 = (check_int(c, "channels", where, low=1) for c in channels)
+        if not isinstance(channels, (list, tuple)) or len(channels) != 2:
+            raise ValueError(f"{where}: channels must be a pair (c1, c2) of channel counts, got {channels!r}")
+        c1, c2 = (check_int(c, f"channels[{i}]", where, low=1) for i, c in enumerate(channels))
         conv = dict(kernel_size=3, padding=1, rng=rng, dtype=dtype)
         side = self.image_size // 4
         super().__init__(
@@ -38,7 +40,7 @@ class CNN(Classifier):
             Flatten(), Linear(c2 * side * side, num_classes, rng=rng, dtype=dtype),
         )
 
-    def forward(self, x, train=True):
+    def forward(self, x, *, train=True):
         """x: (N, in_channels, S, S) with ⌊S/4⌋ = ⌊image_size/4⌋ → logits (N, num_classes)."""
         where = self._where("forward")
         size = self.image_size
@@ -46,13 +48,13 @@ class CNN(Classifier):
         x = check_input(x, where, layout, 4, self.in_channels)
         if x.shape[2] // 4 != size // 4 or x.shape[3] // 4 != size // 4:
             raise ValueError(f"{where}: x must be {layout}, got shape {tuple(x.shape)}")
-        return super().forward(x, train)
+        return super().forward(x, train=train)
 
     @classmethod
-    def _structure_from_torch(cls, module, rng):
+    def structure_from_torch(cls, module, rng):
         """Read channels, classes and image size off an nn.Sequential laid out as above."""
         where = "CNN.from_torch"
-        structure = Sequential._structure_from_torch(module, rng)
+        structure = Sequential.structure_from_torch(module, rng)
         convs = [layer for layer in structure if isinstance(layer, Conv2d)]
         linears = [layer for layer in structure if isinstance(layer, Linear)]
         if len(convs) != 2 or len(linears) != 1:

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from dlnotes._checks import check_int, check_real
+from dlnotes._checks import check_bool, check_int, check_real
 from dlnotes.layers.activation import ACTIVATIONS, activation_layer
 from dlnotes.layers.base import init_rng
 from dlnotes.layers.container import Sequential, require_same_structure
@@ -25,9 +25,10 @@ class MLP(Classifier):
 
     def __init__(self, sizes, activation="relu", *, rng, batchnorm=False, dropout=0.0, dtype=np.float64):
         where = "MLP"
-        sizes = [check_int(size, "sizes", where, low=1) for size in sizes]
-        if len(sizes) < 2:
-            raise ValueError(f"{where}: sizes must list at least the input and output sizes, got {sizes}")
+        if not isinstance(sizes, (list, tuple)) or len(sizes) < 2:
+            raise ValueError(f"{where}: sizes must be a list of at least the input and output sizes, got {sizes!r}")
+        sizes = [check_int(size, f"sizes[{i}]", where, low=1) for i, size in enumerate(sizes)]
+        batchnorm = check_bool(batchnorm, "batchnorm", where)
         dropout = check_real(dropout, "dropout", where, low=0.0, high=1.0, high_open=True)
         layers = []
         for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -40,13 +41,13 @@ class MLP(Classifier):
                     layers.append(Dropout(dropout, rng=rng))
         super().__init__(*layers)
         self.sizes, self.activation = sizes, activation
-        self.batchnorm, self.dropout = bool(batchnorm), dropout
+        self.batchnorm, self.dropout = batchnorm, dropout
 
     @classmethod
-    def _structure_from_torch(cls, module, rng):
+    def structure_from_torch(cls, module, rng):
         """Read sizes, activation, batch norm and dropout off an nn.Sequential laid out as above."""
         where = "MLP.from_torch"
-        structure = Sequential._structure_from_torch(module, rng)
+        structure = Sequential.structure_from_torch(module, rng)
         linears = [layer for layer in structure if isinstance(layer, Linear)]
         if not linears:
             raise ValueError(f"{where}: module must contain at least one Linear, got {module!r}")

@@ -31,7 +31,7 @@ a synonym for "deep neural network" (DNN), which is any network with many layers
 
 import numpy as np
 
-from dlnotes._checks import as_float_array, check_generator, check_int, check_nonempty, check_real
+from dlnotes._checks import as_float_array, check_generator, check_int, check_nonempty, check_real, check_values_in
 from dlnotes.activations import sigmoid
 
 
@@ -51,9 +51,7 @@ def _units(x, n, name, where):
     if x.ndim != 2 or x.shape[1] != n:
         raise ValueError(f"{where}: {name} must be (N, {n}), got shape {tuple(x.shape)}")
     check_nonempty(x, name, where)
-    if np.any((x < 0) | (x > 1)):
-        raise ValueError(f"{where}: {name} must have values in [0, 1], got range [{x.min()}, {x.max()}]")
-    return x
+    return check_values_in(x, name, where, 0, 1)
 
 
 class RBM:
@@ -66,6 +64,12 @@ class RBM:
         hidden_bias   (H,)    c = 0
     Visible data are (N, D) arrays of values in [0, 1] (binary, or probabilities such as pixel
     intensities or the hidden probabilities of the RBM below).
+
+    Contract: an RBM is not a ``dlnotes.layers.Layer`` and does not follow the layer contract. CD-k
+    is not the gradient of any objective, so there is no ``forward``/``backward`` pair and no
+    ``grads`` for an optimiser; ``params`` (named as above) are updated in place by ``cd_step``,
+    which checks all of its input (values in [0, 1], NaN refused) before writing anything. There
+    is no torch.nn twin. The same holds for ``DBN``, a list of RBMs.
     """
 
     def __init__(self, n_visible, n_hidden, *, rng):

@@ -16,7 +16,7 @@ import functools
 
 import numpy as np
 
-from dlnotes._checks import check_int
+from dlnotes._checks import check_bool, check_int
 from dlnotes.layers.base import Layer, check_input, init_rng
 from dlnotes.layers.linear import Linear
 from dlnotes.layers.recurrent import GRU, LSTM, RNN
@@ -57,9 +57,7 @@ class SequenceModel(Layer):
         where = "SequenceModel"
         if cell not in CELLS:
             raise ValueError(f"{where}: cell must be one of {', '.join(CELLS)}, got {cell!r}")
-        if not isinstance(many_to_many, bool):
-            raise TypeError(f"{where}: many_to_many must be a bool, got {type(many_to_many).__name__}")
-        self.cell, self.many_to_many = cell, many_to_many
+        self.cell, self.many_to_many = cell, check_bool(many_to_many, "many_to_many", where)
         self.input_size = check_int(input_size, "input_size", where, low=1)
         self.hidden_size = check_int(hidden_size, "hidden_size", where, low=1)
         self.output_size = check_int(output_size, "output_size", where, low=1)
@@ -73,17 +71,18 @@ class SequenceModel(Layer):
     def named_children(self):
         return [("rnn", self.rnn), ("head", self.head)]
 
-    def forward(self, x, train=True):
+    def forward(self, x, *, train=True):
         """x: (N, T, input_size) → (N, output_size), or (N, T, output_size) if many_to_many.
 
         ``train`` is accepted for the layer contract (``dlnotes.train.fit``) and changes nothing.
         """
         where = self._where("forward")
-        layout = f"(N, T, {self.input_size})"
+        self._check_train(train)
+        layout = f"(N, T, {self.input_size}) with T >= 1"
         x = check_input(x, where, layout, 3)
-        if x.shape[2] != self.input_size or 0 in x.shape:
+        if x.shape[2] != self.input_size or x.shape[1] == 0:
             raise ValueError(f"{where}: x must be {layout}, got shape {tuple(x.shape)}")
-        hs, _ = self.rnn.forward(x)  # (N, T, H)
+        hs = self.rnn.forward(x)  # (N, T, H)
         y = self.head.forward(hs if self.many_to_many else hs[:, -1])
         return self._save(y, hs.shape)
 
@@ -106,11 +105,11 @@ class SequenceModel(Layer):
 
     # --- the torch bridge ----------------------------------------------------------------------
 
-    def _torch_structure(self):
-        return _torch_sequence_model()(self.rnn._torch_structure(), self.head._torch_structure(), self.many_to_many)
+    def torch_structure(self):
+        return _torch_sequence_model()(self.rnn.torch_structure(), self.head.torch_structure(), self.many_to_many)
 
     @classmethod
-    def _structure_from_torch(cls, module, rng):
+    def structure_from_torch(cls, module, rng):
         """Any torch module with ``rnn`` (nn.RNN/LSTM/GRU, batch_first), ``head`` (nn.Linear) and
         ``many_to_many`` (bool), such as the one ``to_torch()`` returns."""
         where = "SequenceModel.from_torch"
@@ -122,10 +121,10 @@ class SequenceModel(Layer):
         cell = names.get(type(module.rnn).__name__)
         if cell is None:
             raise TypeError(f"{where}: module.rnn must be a torch.nn.RNN, LSTM or GRU, got {type(module.rnn).__name__}")
-        rnn = CELLS[cell]._structure_from_torch(module.rnn, rng)  # checks num_layers, nonlinearity, ...
+        rnn = CELLS[cell].structure_from_torch(module.rnn, rng)  # checks num_layers, nonlinearity, ...
         if not rnn.batch_first or not rnn.bias:
             raise ValueError(f"{where}: module.rnn must have batch_first=True and bias=True, got {module.rnn!r}")
-        head = Linear._structure_from_torch(module.head, rng)
+        head = Linear.structure_from_torch(module.head, rng)
         if head.in_features != rnn.hidden_size or "bias" not in head.params:
             raise ValueError(
                 f"{where}: module.head must be a Linear({rnn.hidden_size}, out) with bias, got {module.head!r}"

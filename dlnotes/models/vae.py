@@ -35,7 +35,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from dlnotes._checks import as_float_array, check_generator, check_int, check_nonempty
+from dlnotes._checks import as_float_array, check_generator, check_int, check_nonempty, check_values_in
 from dlnotes.activations import sigmoid
 from dlnotes.layers import Layer, Linear, ReLU, Sequential
 from dlnotes.losses import binary_cross_entropy_with_logits, binary_cross_entropy_with_logits_grad
@@ -63,6 +63,12 @@ class VAE(Layer):
     ``Layer`` for the bookkeeping (``parameters``, ``gradients``, ``state_dict``); it has no
     ``forward(x)`` of its own because its scalar output needs the noise ε: ``loss`` is the
     forward pass.
+
+    Contract: the VAE follows the layer contract for its state (``params``/``grads``/``buffers``
+    of its children, ``parameters``/``gradients``, ``state_dict``/``load_state_dict``, which
+    validates every entry before writing) but not for the pass: ``loss(x, rng=)`` replaces
+    ``forward`` and ``backward()`` takes no argument. It has no torch.nn twin, so ``from_torch``
+    and ``to_torch`` refuse with a TypeError; it cannot be placed in a ``Sequential``.
     """
 
     torch_args = ("input_dim", "hidden_dim", "latent_dim")  # what repr() shows
@@ -82,11 +88,11 @@ class VAE(Layer):
     def named_children(self):
         return [(name, getattr(self, name)) for name in ("encoder", "fc_mu", "fc_logvar", "decoder")]
 
-    def _torch_structure(self):
+    def torch_structure(self):
         raise TypeError("VAE.to_torch: torch.nn has no VAE module; copy state_dict() into your own nn.Module")
 
     @classmethod
-    def _structure_from_torch(cls, module, rng):
+    def structure_from_torch(cls, module, rng):
         raise TypeError("VAE.from_torch: torch.nn has no VAE module; use load_state_dict() instead")
 
     # --- checks ---------------------------------------------------------------------------------
@@ -96,9 +102,7 @@ class VAE(Layer):
         if x.ndim != 2 or x.shape[1] != self.input_dim:
             raise ValueError(f"{where}: x must be (N, {self.input_dim}), got shape {tuple(x.shape)}")
         check_nonempty(x, "x", where)
-        if np.any((x < 0) | (x > 1)):
-            raise ValueError(f"{where}: x must have values in [0, 1], got range [{x.min()}, {x.max()}]")
-        return x
+        return check_values_in(x, "x", where, 0, 1)
 
     def _noise(self, n, rng, eps, where):
         """ε (n, L): drawn as rng.standard_normal((n, L)), or the caller's fixed array."""
