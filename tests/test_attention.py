@@ -7,8 +7,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from _layer_parity import (assert_gradients_numerically, assert_matches_torch, assert_state_matches,
-                           one_thread, raises_exactly)  # noqa: F401  (one_thread: autouse fixture)
+from _layer_parity import assert_gradients_numerically, assert_matches_torch, assert_state_matches
+from testkit import raises_exactly
 from dlnotes.layers import (Embedding, LayerNorm, MultiheadAttention, TransformerEncoderLayer, causal_mask,
                             scaled_dot_product_attention, sinusoidal_encoding)
 from dlnotes.layers.attention import attention_weights, softmax_backward

@@ -169,6 +169,7 @@ class MultiheadAttention(Layer):
     def forward(self, x, *, train=True, attn_mask=None, key_padding_mask=None):
         """x: (N, T, E) → y (N, T, E); see the class docstring for the masks."""
         where = self._where("forward")
+        train = self._check_train(train)
         x = as_float_array(x, "x", where)
         if x.ndim != 3 or x.shape[2] != self.embed_dim or 0 in x.shape:
             raise ValueError(f"{where}: x must be (N, T, {self.embed_dim}), got shape {tuple(x.shape)}")
@@ -202,14 +203,14 @@ class MultiheadAttention(Layer):
             self.grads["in_proj_bias"][...] = rows.sum(axis=0)
         return d_qkv @ self.params["in_proj_weight"]
 
-    def _torch_structure(self):
+    def torch_structure(self):
         from torch import nn
 
         return nn.MultiheadAttention(self.embed_dim, self.num_heads, dropout=self.dropout,
                                      bias="in_proj_bias" in self.params, batch_first=True)
 
     @classmethod
-    def _structure_from_torch(cls, module, rng):
+    def structure_from_torch(cls, module, rng):
         where = "MultiheadAttention.from_torch"
         require_torch_type(module, "MultiheadAttention", where)
         for option, expected in (("batch_first", True), ("_qkv_same_embed_dim", True), ("add_zero_attn", False)):

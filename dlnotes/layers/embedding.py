@@ -33,6 +33,7 @@ class Embedding(Layer):
     def forward(self, idx, *, train=True):
         """idx: integer array (*) → (*, embedding_dim). ``train`` is unused."""
         where = self._where("forward")
+        self._check_train(train)
         idx = np.asarray(idx)
         if idx.dtype.kind not in "iu":
             raise TypeError(f"{where}: idx must be an integer array, got dtype {idx.dtype}")
@@ -49,7 +50,7 @@ class Embedding(Layer):
         return None
 
     @classmethod
-    def _structure_from_torch(cls, module, rng):
+    def structure_from_torch(cls, module, rng):
         where = "Embedding.from_torch"
         require_torch_type(module, "Embedding", where)
         for option, default in (("padding_idx", None), ("max_norm", None), ("sparse", False)):

@@ -47,6 +47,7 @@ class LayerNorm(Layer):
     def forward(self, x, *, train=True):
         """x: (*, *normalized_shape) → y, same shape. ``train`` changes nothing (no batch statistics)."""
         where = self._where("forward")
+        self._check_train(train)
         x = as_float_array(x, "x", where)
         k = len(self.normalized_shape)
         if x.shape[x.ndim - k:] != self.normalized_shape or x.ndim < k:
@@ -72,7 +73,7 @@ class LayerNorm(Layer):
         return (centred - x_hat * (dx_hat * x_hat).mean(axis=axes, keepdims=True)) * inv_std
 
     @classmethod
-    def _structure_from_torch(cls, module, rng):
+    def structure_from_torch(cls, module, rng):
         where = "LayerNorm.from_torch"
         require_torch_type(module, "LayerNorm", where)
         if module.elementwise_affine:

@@ -92,6 +92,7 @@ class TransformerEncoderLayer(Layer):
         """x: (N, T, d_model) → (N, T, d_model). src_mask and src_key_padding_mask are the attention's
         attn_mask and key_padding_mask (see MultiheadAttention)."""
         where = self._where("forward")
+        train = self._check_train(train)
         x = as_float_array(x, "x", where)
         if x.ndim != 3 or x.shape[2] != self.d_model or 0 in x.shape:
             raise ValueError(f"{where}: x must be (N, T, {self.d_model}), got shape {tuple(x.shape)}")
@@ -115,13 +116,13 @@ class TransformerEncoderLayer(Layer):
         d_sum1 = self.norm1.backward(d_h)                 # ∂L/∂(x + SA(x))
         return d_sum1 + self._sa_back(d_sum1)
 
-    def _torch_structure(self):
+    def torch_structure(self):
         from torch import nn
 
         return nn.TransformerEncoderLayer(**self.hyperparameters(), batch_first=True)
 
     @classmethod
-    def _structure_from_torch(cls, module, rng):
+    def structure_from_torch(cls, module, rng):
         where = "TransformerEncoderLayer.from_torch"
         require_torch_type(module, "TransformerEncoderLayer", where)
         if not module.self_attn.batch_first:

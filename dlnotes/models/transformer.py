@@ -90,6 +90,7 @@ class SequenceTransformer(Layer):
     def forward(self, x, *, train=True):
         """x: (N, T, input_size) → (N, output_size), or (N, T, output_size) if many_to_many."""
         where = self._where("forward")
+        train = self._check_train(train)
         layout = f"(N, T, {self.input_size})"
         x = check_input(x, where, layout, 3)
         if x.shape[2] != self.input_size or 0 in x.shape:
@@ -119,7 +120,7 @@ class SequenceTransformer(Layer):
             d_h = block.backward(d_h)
         return self.embed.backward(d_h)
 
-    def _torch_structure(self):
-        return _torch_sequence_transformer()(self.embed._torch_structure(),
-                                             [b._torch_structure() for b in self.layers],
-                                             self.head._torch_structure(), self.causal, self.many_to_many)
+    def torch_structure(self):
+        return _torch_sequence_transformer()(self.embed.torch_structure(),
+                                             [b.torch_structure() for b in self.layers],
+                                             self.head.torch_structure(), self.causal, self.many_to_many)
