@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from dlnotes._checks import as_float_array, check_int
+from dlnotes._checks import check_int
 
 
 def sinusoidal_encoding(length, d_model, base=10000.0):
@@ -25,13 +25,3 @@ def sinusoidal_encoding(length, d_model, base=10000.0):
     pe[:, 0::2], pe[:, 1::2] = np.sin(angles), np.cos(angles)
     return pe
 
-
-def add_positions(x, where="add_positions"):
-    """x + PE for x: (N, T, d_model): the same encoding added to every sequence of the batch.
-
-    ∂(x + PE)/∂x is the identity, so the backward pass of this step passes gradients unchanged.
-    """
-    x = as_float_array(x, "x", where)
-    if x.ndim != 3:
-        raise ValueError(f"{where}: x must be (N, T, d_model), got shape {tuple(x.shape)}")
-    return x + sinusoidal_encoding(x.shape[1], x.shape[2]).astype(x.dtype)
