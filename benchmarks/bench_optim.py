@@ -2,9 +2,10 @@
 
 Run from the repository root:  .venv/bin/python benchmarks/bench_optim.py [--n 1000000]
 
-torch.optim.Adam runs with its default implementation choice (foreach/fused left at None), once
-with torch's default thread count and once on one thread (NumPy's elementwise kernels use one
-thread; on a busy machine extra torch threads can make torch slower, not faster). For each dtype
+torch.optim.Adam runs with its default implementation choice (foreach/fused left at None), with
+torch's default thread count (which follows OMP_NUM_THREADS), on 2 threads and on one thread
+(NumPy's elementwise kernels use one thread; on a busy machine extra torch threads can make
+torch slower, not faster). For each dtype
 the script prints the time of one step, the median over --repeat rounds of --number steps that
 alternate between the two optimisers (dlnotes.timing.median_times, so a burst of load on a shared
 machine slows both alike), the ratio dlnotes / torch (below 1 means dlnotes is faster) and the
@@ -47,13 +48,15 @@ def main():
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--number", type=int, default=10)
     args = parser.parse_args()
-    print(f"Adam step on {args.n:,} parameters, torch {torch.__version__} with "
-          f"{torch.get_num_threads()} threads, numpy {np.__version__}")
+    default = torch.get_num_threads()
+    print(f"Adam step on {args.n:,} parameters, torch {torch.__version__} (default {default} "
+          f"thread{'s' if default > 1 else ''}), numpy {np.__version__}")
     for dtype in (np.float32, np.float64):
-        for threads in sorted({torch.get_num_threads(), 1}, reverse=True):
+        for threads in sorted({default, 2, 1}, reverse=True):
             ours, theirs, gap = bench(args.n, dtype, args.repeat, args.number, threads)
+            tag = " (default)" if threads == default else ""
             print(f"{np.dtype(dtype).name:>8}: dlnotes {ours * 1e3:7.2f} ms   torch ({threads} thread"
-                  f"{'s' if threads > 1 else ''}) {theirs * 1e3:7.2f} ms   ratio {ours / theirs:4.2f}   "
+                  f"{'s' if threads > 1 else ''}{tag}) {theirs * 1e3:7.2f} ms   ratio {ours / theirs:4.2f}   "
                   f"max |param diff| {gap:.1e}")
 
 

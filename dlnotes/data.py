@@ -125,7 +125,9 @@ def train_val_test_split(X, y, fractions=(0.7, 0.15, 0.15), *, rng, stratify=Fal
     fractions: (train, val, test), each ≥ 0, summing to 1. With ``stratify=True`` (y integer
     class labels) every class is split in the same proportions, so all parts keep the class
     balance. Rows are drawn at random from ``rng``; within each part they keep a random order.
-    Returns a ``Split`` of (X, y) pairs.
+    Returns a ``Split`` of (X, y) pairs. The three parts are disjoint and cover every row; a part
+    whose fraction is 0 is empty. Labels that cannot define classes (NaN, not 1-D) are refused
+    when stratifying.
     """
     where = "train_val_test_split"
     X, y = _rows(X, y, where)
@@ -134,11 +136,16 @@ def train_val_test_split(X, y, fractions=(0.7, 0.15, 0.15), *, rng, stratify=Fal
         raise ValueError(f"{where}: fractions must be three numbers (train, val, test) summing to 1, "
                          f"got {fractions}")
     check_generator(rng, where)
+    if stratify:
+        if y.ndim != 1 or y.dtype.kind not in "biuUf" or (y.dtype.kind == "f" and not np.isfinite(y).all()):
+            raise ValueError(f"{where}: y must be 1-D finite class labels to stratify, got dtype {y.dtype} "
+                             f"of shape {y.shape}" + (" with NaN or inf" if y.dtype.kind == "f" else ""))
     order = rng.permutation(len(X))
     groups = [order[y[order] == c] for c in np.unique(y)] if stratify else [order]
     parts = ([], [], [])
     for idx in groups:  # a loop over classes, not over rows
-        n_val, n_test = (round(f * len(idx)) for f in fractions[1:])
+        n_val = min(round(fractions[1] * len(idx)), len(idx))
+        n_test = len(idx) - n_val if fractions[0] == 0 else min(round(fractions[2] * len(idx)), len(idx) - n_val)
         cuts = np.split(idx, [len(idx) - n_val - n_test, len(idx) - n_test])
         for part, cut in zip(parts, cuts):
             part.append(cut)

@@ -152,8 +152,36 @@ def cross_entropy(logits, labels, label_smoothing=0.0, weight=None):
     −ℓ_ik = λ_i − (z_ik − m_i), so only the labelled entries and Σ_k w_k·ℓ_ik are formed.
     logits: (N, K); labels: (N,) integers in [0, K); weight: (K,) non-negative, or None.
     """
-    z, y, eps, w, w_y = _ce_args(logits, labels, label_smoothing, weight, "cross_entropy")
-    m, _, row_sums = _row_exp(z)
+    args = _ce_args(logits, labels, label_smoothing, weight, "cross_entropy")
+    m, _, row_sums = _row_exp(args[0])
+    return _ce_value(*args, m, row_sums)
+
+
+def cross_entropy_grad(logits, labels, label_smoothing=0.0, weight=None):
+    """dL/dz_i = (s_i·softmax(z_i) − q_i) / Σ_j w_{y_j}, with s_i = Σ_k q_ik.
+
+    Without weights or smoothing s_i = 1 and this is (softmax(z) − one-hot)/N. Shape (N, K).
+    """
+    args = _ce_args(logits, labels, label_smoothing, weight, "cross_entropy_grad")
+    _, e, row_sums = _row_exp(args[0])
+    return _ce_grad(*args[1:], e, row_sums)
+
+
+def cross_entropy_with_grad(logits, labels, label_smoothing=0.0, weight=None):
+    """(``cross_entropy(...)``, ``cross_entropy_grad(...)``) from one pass over the logits.
+
+    The loss and its gradient share the row maxima and e^(z − m), the expensive part, so a
+    training step that needs both computes them once, as torch's forward saves softmax for its
+    backward.
+    """
+    args = _ce_args(logits, labels, label_smoothing, weight, "cross_entropy_with_grad")
+    m, e, row_sums = _row_exp(args[0])
+    loss = _ce_value(*args, m, row_sums)  # before _ce_grad overwrites e
+    return loss, _ce_grad(*args[1:], e, row_sums)
+
+
+def _ce_value(z, y, eps, w, w_y, m, row_sums):
+    """L from the row maxima m and row sums of e^(z − m) (see ``cross_entropy``)."""
     lam = np.log(row_sums)
     nll = lam - (z[np.arange(len(y)), y] - m)  # −ℓ_{i, y_i}
     total = (1.0 - eps) * np.dot(w_y, nll)
@@ -162,17 +190,12 @@ def cross_entropy(logits, labels, label_smoothing=0.0, weight=None):
     return float(total / w_y.sum())
 
 
-def cross_entropy_grad(logits, labels, label_smoothing=0.0, weight=None):
-    """dL/dz_i = (s_i·softmax(z_i) − q_i) / Σ_j w_{y_j}, with s_i = Σ_k q_ik.
-
-    Without weights or smoothing s_i = 1 and this is (softmax(z) − one-hot)/N. Shape (N, K).
-    """
-    z, y, eps, w, w_y = _ce_args(logits, labels, label_smoothing, weight, "cross_entropy_grad")
+def _ce_grad(y, eps, w, w_y, e, row_sums):
+    """dL/dz from e = e^(z − m) (overwritten: it becomes the gradient) and its row sums."""
     total_weight = w_y.sum()
     row_mass = (1.0 - eps) * w_y + (eps / w.size) * w.sum()  # s_i = Σ_k q_ik
-    _, grad, row_sums = _row_exp(z)  # grad holds e^(z − m) until scaled in place
-    grad *= (row_mass / (row_sums * total_weight))[:, None]  # s_i·softmax(z_i) / Σ w_y
+    e *= (row_mass / (row_sums * total_weight))[:, None]  # s_i·softmax(z_i) / Σ w_y
     if eps > 0:
-        grad -= (eps / w.size / total_weight) * w
-    grad[np.arange(len(y)), y] -= (1.0 - eps) * w_y / total_weight
-    return grad
+        e -= (eps / w.size / total_weight) * w
+    e[np.arange(len(y)), y] -= (1.0 - eps) * w_y / total_weight
+    return e

@@ -16,7 +16,7 @@ t the step count (1 on the first call), and every operation is elementwise.
 
 import numpy as np
 
-from dlnotes._checks import check_real
+from dlnotes._checks import check_bool, check_finite, check_real
 
 
 def _lerp_(start, end, weight):
@@ -51,6 +51,8 @@ class Optimizer:
             if not isinstance(p, np.ndarray) or p.dtype.kind != "f":
                 got = f"dtype {p.dtype}" if isinstance(p, np.ndarray) else type(p).__name__
                 raise TypeError(f"{where}: params[{i}] must be a float ndarray (updated in place), got {got}")
+            if not p.flags.writeable:
+                raise ValueError(f"{where}: params[{i}] must be a writeable array (updated in place), got a read-only one")
         if len({id(p) for p in params}) != len(params):
             raise ValueError(f"{where}: params must not contain the same array twice (it would be updated twice)")
         self.params = list(params)
@@ -70,8 +72,12 @@ class Optimizer:
         return [np.zeros_like(p) for p in self.params]
 
     def step(self, grads):
-        """Apply one update to every parameter. grads: list of arrays, grads[i].shape == params[i].shape."""
-        where = type(self).__name__
+        """Apply one update to every parameter. grads: list of arrays, grads[i].shape == params[i].shape.
+
+        Every gradient is checked (type, shape, finite) before any parameter or state changes, so a
+        refused step leaves the optimiser and the parameters exactly as they were.
+        """
+        where = f"{type(self).__name__}.step"
         if not isinstance(grads, (list, tuple)):
             raise TypeError(f"{where}: grads must be a list of arrays, got {type(grads).__name__}")
         if len(grads) != len(self.params):
@@ -85,7 +91,7 @@ class Optimizer:
                 raise TypeError(f"{where}: grads[{i}] must be a real numeric array, got dtype {g.dtype}")
             if g.shape != p.shape:
                 raise ValueError(f"{where}: grads[{i}] must have shape {p.shape} like params[{i}], got {g.shape}")
-            checked.append(g.astype(p.dtype, copy=False))
+            checked.append(check_finite(g.astype(p.dtype, copy=False), f"grads[{i}]", where))
         self.t += 1
         for i, (p, g) in enumerate(zip(self.params, checked)):
             self._update(i, p, g)
@@ -124,14 +130,14 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
         super().__init__(params, lr)
-        self.momentum = check_real(momentum, "momentum", "SGD", low=0.0)
-        self.dampening = check_real(dampening, "dampening", "SGD", low=0.0, high=1.0)
-        self.weight_decay = check_real(weight_decay, "weight_decay", "SGD", low=0.0)
-        if not isinstance(nesterov, bool):
-            raise TypeError(f"SGD: nesterov must be a bool, got {type(nesterov).__name__}")
+        where = type(self).__name__
+        self.momentum = check_real(momentum, "momentum", where, low=0.0)
+        self.dampening = check_real(dampening, "dampening", where, low=0.0, high=1.0)
+        self.weight_decay = check_real(weight_decay, "weight_decay", where, low=0.0)
+        nesterov = check_bool(nesterov, "nesterov", where)
         if nesterov and (self.momentum == 0 or self.dampening != 0):
             raise ValueError(
-                f"SGD: nesterov=True needs momentum > 0 and dampening = 0, "
+                f"{where}: nesterov=True needs momentum > 0 and dampening = 0, "
                 f"got momentum={self.momentum}, dampening={self.dampening}"
             )
         self.nesterov = nesterov
@@ -164,10 +170,11 @@ class Adagrad(Optimizer):
 
     def __init__(self, params, lr=0.01, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10):
         super().__init__(params, lr)
-        self.lr_decay = check_real(lr_decay, "lr_decay", "Adagrad", low=0.0)
-        self.weight_decay = check_real(weight_decay, "weight_decay", "Adagrad", low=0.0)
-        value = check_real(initial_accumulator_value, "initial_accumulator_value", "Adagrad", low=0.0)
-        self.eps = check_real(eps, "eps", "Adagrad", low=0.0)
+        where = type(self).__name__
+        self.lr_decay = check_real(lr_decay, "lr_decay", where, low=0.0)
+        self.weight_decay = check_real(weight_decay, "weight_decay", where, low=0.0)
+        value = check_real(initial_accumulator_value, "initial_accumulator_value", where, low=0.0)
+        self.eps = check_real(eps, "eps", where, low=0.0, low_open=True)
         self.sum = [np.full_like(p, value) for p in self.params]
 
     def _update(self, i, param, grad):
@@ -197,13 +204,12 @@ class RMSprop(Optimizer):
 
     def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
         super().__init__(params, lr)
-        self.alpha = check_real(alpha, "alpha", "RMSprop", low=0.0, high=1.0)
-        self.eps = check_real(eps, "eps", "RMSprop", low=0.0)
-        self.weight_decay = check_real(weight_decay, "weight_decay", "RMSprop", low=0.0)
-        self.momentum = check_real(momentum, "momentum", "RMSprop", low=0.0)
-        if not isinstance(centered, bool):
-            raise TypeError(f"RMSprop: centered must be a bool, got {type(centered).__name__}")
-        self.centered = centered
+        where = type(self).__name__
+        self.alpha = check_real(alpha, "alpha", where, low=0.0, high=1.0)
+        self.eps = check_real(eps, "eps", where, low=0.0, low_open=True)
+        self.weight_decay = check_real(weight_decay, "weight_decay", where, low=0.0)
+        self.momentum = check_real(momentum, "momentum", where, low=0.0)
+        self.centered = check_bool(centered, "centered", where)
         self.square_avg = self._zeros()
         self.grad_avg = self._zeros() if centered else None
         self.momentum_buffer = self._zeros() if self.momentum > 0 else None
@@ -260,11 +266,9 @@ class Adam(Optimizer):
             check_real(betas[0], "betas[0]", where, low=0.0, high=1.0, high_open=True),
             check_real(betas[1], "betas[1]", where, low=0.0, high=1.0, high_open=True),
         )
-        self.eps = check_real(eps, "eps", where, low=0.0)
+        self.eps = check_real(eps, "eps", where, low=0.0, low_open=True)
         self.weight_decay = check_real(weight_decay, "weight_decay", where, low=0.0)
-        if not isinstance(amsgrad, bool):
-            raise TypeError(f"{where}: amsgrad must be a bool, got {type(amsgrad).__name__}")
-        self.amsgrad = amsgrad
+        self.amsgrad = check_bool(amsgrad, "amsgrad", where)
         self.exp_avg = self._zeros()
         self.exp_avg_sq = self._zeros()
         self.max_exp_avg_sq = self._zeros() if amsgrad else None

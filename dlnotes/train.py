@@ -21,7 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from dlnotes import losses
-from dlnotes._checks import check_generator, check_int, check_real
+from dlnotes._checks import check_finite, check_generator, check_int, check_real
 from dlnotes.data import batches
 
 LOSSES = {
@@ -53,10 +53,22 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0):
 
     The direction of the full gradient is kept; only its length is capped (this, not Adam,
     is what bounds an exploding gradient). Returns total, measured before clipping.
-    Matches torch.nn.utils.clip_grad_norm_ (norm_type 2, any p ≥ 1, or inf).
+    grads: one float array or a list of them (as torch takes one tensor or several).
+    Matches torch.nn.utils.clip_grad_norm_ (norm_type 2, any p ≥ 1, or inf). Every array is
+    checked (float, writeable, finite: torch's ``error_if_nonfinite=True``) before any is scaled.
     """
-    max_norm = check_real(max_norm, "max_norm", "clip_grad_norm", low=0.0)
-    p = check_real(norm_type, "norm_type", "clip_grad_norm", low=1.0) if norm_type != np.inf else np.inf
+    where = "clip_grad_norm"
+    max_norm = check_real(max_norm, "max_norm", where, low=0.0)
+    p = check_real(norm_type, "norm_type", where, low=1.0) if norm_type != np.inf else np.inf
+    grads = [grads] if isinstance(grads, np.ndarray) else grads
+    if not isinstance(grads, (list, tuple)):
+        raise TypeError(f"{where}: grads must be a float array or a list of them, got {type(grads).__name__}")
+    for i, g in enumerate(grads):
+        if not isinstance(g, np.ndarray) or g.dtype.kind != "f" or not g.flags.writeable:
+            got = f"{'read-only ' if not g.flags.writeable else ''}dtype {g.dtype}" if isinstance(g, np.ndarray) \
+                else type(g).__name__
+            raise TypeError(f"{where}: grads[{i}] must be a writeable float array (scaled in place), got {got}")
+        check_finite(g, f"grads[{i}]", where)
     norms = [np.linalg.norm(np.ravel(g), ord=p) for g in grads]
     total = float(np.linalg.norm(norms, ord=p)) if norms else 0.0
     scale = max_norm / (total + 1e-6)

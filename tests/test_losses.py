@@ -249,3 +249,15 @@ def test_mse_bad_input(fn):
         fn(np.zeros((0, 2)), np.zeros((0, 2)))
     with raises_exactly(TypeError, f"{name}: pred must be a real numeric array, got dtype complex128"):
         fn(np.zeros(2, dtype=complex), np.zeros(2))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kwargs", [{}, {"label_smoothing": 0.1}, {"weight": np.array([0.5, 2.0, 1.0, 0.0])}])
+def test_cross_entropy_with_grad_is_the_pair_in_one_pass(dtype, kwargs):
+    rng = np.random.default_rng(11)
+    z = rng.normal(0.0, 3.0, size=(6, 4)).astype(dtype)
+    y = rng.integers(0, 3, size=6)
+    loss, grad = L.cross_entropy_with_grad(z, y, **kwargs)
+    assert loss == L.cross_entropy(z, y, **kwargs)
+    np.testing.assert_array_equal(grad, L.cross_entropy_grad(z, y, **kwargs))
+    assert grad.dtype == dtype

@@ -252,7 +252,7 @@ def test_same_array_twice_is_refused():
 def test_bad_grads(grads, error, match):
     params = [np.zeros(2), np.zeros((2, 3))]
     opt = optim.RMSprop(params)
-    with pytest.raises(error, match=f"RMSprop: {match}"):
+    with pytest.raises(error, match=f"RMSprop.step: {match}"):
         opt.step(grads)
     assert opt.t == 0 and not params[0].any()  # nothing was applied
 
@@ -263,9 +263,9 @@ def test_bad_grads(grads, error, match):
         ("Adam", dict(betas=(1.0, 0.999)), ValueError, r"Adam: betas\[0\] must be in \[0.0, 1.0\), got 1.0"),
         ("AdamW", dict(betas=(0.9, -0.1)), ValueError, r"AdamW: betas\[1\] must be in \[0.0, 1.0\), got -0.1"),
         ("Adam", dict(betas=0.9), TypeError, r"Adam: betas must be a pair \(beta1, beta2\), got 0.9"),
-        ("Adam", dict(eps=-1e-8), ValueError, r"Adam: eps must be in \[0.0, inf\], got -1e-08"),
-        ("Adagrad", dict(eps=-1.0), ValueError, r"Adagrad: eps must be in \[0.0, inf\], got -1.0"),
-        ("RMSprop", dict(eps=-1.0), ValueError, r"RMSprop: eps must be in \[0.0, inf\], got -1.0"),
+        ("Adam", dict(eps=-1e-8), ValueError, r"Adam: eps must be in \(0.0, inf\], got -1e-08"),
+        ("Adagrad", dict(eps=-1.0), ValueError, r"Adagrad: eps must be in \(0.0, inf\], got -1.0"),
+        ("RMSprop", dict(eps=-1.0), ValueError, r"RMSprop: eps must be in \(0.0, inf\], got -1.0"),
         ("Adam", dict(amsgrad=1), TypeError, r"Adam: amsgrad must be a bool, got int"),
         ("Adam", dict(weight_decay=-0.1), ValueError, r"Adam: weight_decay must be in \[0.0, inf\], got -0.1"),
         ("SGD", dict(momentum=-0.5), ValueError, r"SGD: momentum must be in \[0.0, inf\], got -0.5"),
