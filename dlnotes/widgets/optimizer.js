@@ -18,7 +18,7 @@ const TEXT = {
     },
     surfaces: {},  // English surface names come from Python (SURFACE_INFO[...].label)
     surface: "surface", condition: "condition κ", steps: "steps", lr: "lr",
-    lrName: (opt) => `${opt} learning rate`, show: (opt) => `show ${opt}`,
+    lrName: (opt) => `${opt} learning rate`,
     momentum: "momentum β", beta1: "Adam β1", beta2: "Adam β2", weightDecay: "AdamW λ",
     momentumName: "momentum coefficient β", weightDecayName: "AdamW weight decay λ",
     startX: "start x", startY: "start y", reset: "reset start",
@@ -43,7 +43,7 @@ const TEXT = {
       himmelblau: "Himmelblau 函数(四个极小点)",
     },
     surface: "曲面", condition: "条件数 κ", steps: "步数", lr: "学习率",
-    lrName: (opt) => `${opt} 学习率`, show: (opt) => `显示 ${opt}`,
+    lrName: (opt) => `${opt} 学习率`,
     momentum: "动量 β", beta1: "Adam β1", beta2: "Adam β2", weightDecay: "AdamW λ",
     momentumName: "动量系数 β", weightDecayName: "AdamW 权重衰减 λ",
     startX: "起点 x", startY: "起点 y", reset: "重置起点",
