@@ -54,7 +54,7 @@ def main():
     for dtype in (np.float32, np.float64):
         for threads in sorted({default, 2, 1}, reverse=True):
             ours, theirs, gap = bench(args.n, dtype, args.repeat, args.number, threads)
-            tag = " (default)" if threads == default else ""
+            tag = ", default" if threads == default else ""
             print(f"{np.dtype(dtype).name:>8}: dlnotes {ours * 1e3:7.2f} ms   torch ({threads} thread"
                   f"{'s' if threads > 1 else ''}{tag}) {theirs * 1e3:7.2f} ms   ratio {ours / theirs:4.2f}   "
                   f"max |param diff| {gap:.1e}")

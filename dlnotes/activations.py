@@ -119,7 +119,7 @@ def _shifted(x, axis, where):
     """x − max(x) along ``axis``: every entry ≤ 0, so exp never overflows. Softmax is shift-invariant."""
     x = as_float_array(x, "x", where)
     axis = _check_axis(x, axis, where)
-    return x - np.max(x, axis=axis, keepdims=True), axis
+    return x - np.max(x, axis=axis, keepdims=True, initial=-np.inf), axis
 
 
 def softmax(x, axis=-1):
@@ -129,6 +129,8 @@ def softmax(x, axis=-1):
     x: any shape with at least one axis; returns the same shape.
     """
     z, axis = _shifted(x, axis, "softmax")
+    if z.size == 0:  # an empty input gives an empty output, as in torch
+        return z
     e = np.exp(z)
     return e / np.sum(e, axis=axis, keepdims=True)
 
@@ -141,4 +143,6 @@ def log_softmax(x, axis=-1):
     x: any shape with at least one axis; returns the same shape.
     """
     z, axis = _shifted(x, axis, "log_softmax")
+    if z.size == 0:
+        return z
     return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))

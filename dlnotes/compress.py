@@ -174,9 +174,13 @@ def apply_masks(weights, masks):
 
 def sparsity(w):
     """Fraction of exactly-zero entries of an array, or over a list of arrays together."""
-    arrays = w if isinstance(w, (list, tuple)) else [w]
-    zeros = sum(int(np.count_nonzero(np.asarray(a) == 0)) for a in arrays)
-    total = sum(np.asarray(a).size for a in arrays)
+    where = "sparsity"
+    if isinstance(w, (list, tuple)):
+        arrays = [as_float_array(a, f"w[{i}]", where) for i, a in enumerate(w)]
+    else:  # a generator would otherwise be read as one object and count as "no zeros"
+        arrays = [as_float_array(w, "w", where)]
+    zeros = sum(int(np.count_nonzero(a == 0)) for a in arrays)
+    total = sum(a.size for a in arrays)
     if total == 0:
         raise ValueError("sparsity: w must not be empty, got 0 elements")
     return zeros / total

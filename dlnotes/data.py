@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from dlnotes._checks import check_generator, check_int, check_real
+from dlnotes._checks import check_bool, check_generator, check_int, check_real
 
 
 class Split(NamedTuple):
@@ -131,12 +131,14 @@ def train_val_test_split(X, y, fractions=(0.7, 0.15, 0.15), *, rng, stratify=Fal
     """
     where = "train_val_test_split"
     X, y = _rows(X, y, where)
+    if not isinstance(fractions, (tuple, list)):
+        raise TypeError(f"{where}: fractions must be three numbers (train, val, test), got {type(fractions).__name__}")
     fractions = tuple(check_real(f, "fractions", where, low=0.0, high=1.0) for f in fractions)
     if len(fractions) != 3 or abs(sum(fractions) - 1.0) > 1e-9:
         raise ValueError(f"{where}: fractions must be three numbers (train, val, test) summing to 1, "
                          f"got {fractions}")
     check_generator(rng, where)
-    if stratify:
+    if check_bool(stratify, "stratify", where):
         if y.ndim != 1 or y.dtype.kind not in "biuUf" or (y.dtype.kind == "f" and not np.isfinite(y).all()):
             raise ValueError(f"{where}: y must be 1-D finite class labels to stratify, got dtype {y.dtype} "
                              f"of shape {y.shape}" + (" with NaN or inf" if y.dtype.kind == "f" else ""))

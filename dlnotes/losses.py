@@ -55,9 +55,14 @@ def mse_grad(pred, target):
 def _bce_args(logits, target, pos_weight, where):
     """Validated (x, y, p); p is 1 when pos_weight is None, else broadcast to the shape of x."""
     x, y = _pair(logits, target, "logits", "target", where)
+    outside = ~((y >= 0) & (y <= 1)) & ~np.isnan(y)  # NaN targets propagate, as in torch
+    if outside.any():
+        raise ValueError(f"{where}: target must have values in [0, 1], got range [{np.nanmin(y)}, {np.nanmax(y)}]")
     if pos_weight is None:
         return x, y, 1.0
     p = as_float_array(pos_weight, "pos_weight", where).astype(x.dtype, copy=False)
+    if np.any(p < 0):
+        raise ValueError(f"{where}: pos_weight must be >= 0, got minimum {np.nanmin(p)}")
     try:
         return x, y, np.broadcast_to(p, x.shape)
     except ValueError:

@@ -21,7 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from dlnotes import losses
-from dlnotes._checks import check_finite, check_generator, check_int, check_real
+from dlnotes._checks import as_float_array, check_finite, check_generator, check_int, check_real
 from dlnotes.data import batches
 
 LOSSES = {
@@ -59,7 +59,8 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0):
     """
     where = "clip_grad_norm"
     max_norm = check_real(max_norm, "max_norm", where, low=0.0)
-    p = check_real(norm_type, "norm_type", where, low=1.0) if norm_type != np.inf else np.inf
+    is_inf = isinstance(norm_type, float) and norm_type == np.inf
+    p = np.inf if is_inf else check_real(norm_type, "norm_type", where, low=1.0)
     grads = [grads] if isinstance(grads, np.ndarray) else grads
     if not isinstance(grads, (list, tuple)):
         raise TypeError(f"{where}: grads must be a float array or a list of them, got {type(grads).__name__}")
@@ -86,6 +87,12 @@ def penalty(params, l1=0.0, l2=0.0):
     weights to exactly 0 (a Laplace prior, sparsity). Note torch's ``weight_decay=λ`` adds λ·w to
     the gradient, which is the gradient of (λ/2)‖w‖².
     """
+    where = "penalty"
+    l1 = check_real(l1, "l1", where, low=0.0)
+    l2 = check_real(l2, "l2", where, low=0.0)
+    if not isinstance(params, (list, tuple)):
+        raise TypeError(f"{where}: params must be a list of arrays, got {type(params).__name__}")
+    params = [as_float_array(p, f"params[{i}]", where) for i, p in enumerate(params)]
     weights = [p.ndim >= 2 for p in params]
     value = sum(l1 * np.abs(p).sum() + l2 * (p * p).sum() for p, w in zip(params, weights) if w)
     grads = [l1 * np.sign(p) + 2.0 * l2 * p if w else np.zeros_like(p) for p, w in zip(params, weights)]

@@ -44,7 +44,9 @@ def run(surface, optimizer, start=None, steps=100, **hyper):
     surface: a ``surfaces.Surface`` or a name from ``surfaces.NAMES``.
     optimizer: a name from ``OPTIMIZERS``; ``hyper`` are keyword arguments of its class.
     start: (x, y); defaults to the surface's start point.
-    A diverging run fills the rest of the path with inf or nan instead of raising.
+    A diverging run fills the rest of the path with inf or nan instead of raising: once the
+    gradient is no longer finite (the optimisers refuse such a step), its non-finite coordinates
+    and every later row are nan.
     """
     if isinstance(surface, str):
         surface = surfaces.get(surface)
@@ -64,6 +66,13 @@ def run(surface, optimizer, start=None, steps=100, **hyper):
     path[0] = theta
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(1, steps + 1):
-            opt.step([np.array(surface.grad(theta[0], theta[1]))])
+            grad = np.array(surface.grad(theta[0], theta[1]))
+            finite = np.isfinite(grad)
+            if not finite.all():  # the updates are elementwise: step the finite coordinates only
+                opt.step([np.where(finite, grad, 0.0)])
+                path[t] = np.where(finite, theta, np.nan)
+                path[t + 1 :] = np.nan
+                break
+            opt.step([grad])
             path[t] = theta
     return path

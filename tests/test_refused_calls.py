@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from dlnotes import data, deploy, optim
+from dlnotes import compress, data, deploy, losses, optim
+from dlnotes.activations import log_softmax, softmax
 from dlnotes.layers import BatchNorm2d, Linear, Sequential
 from dlnotes.models import DBN, MLP, RBM
-from dlnotes.train import clip_grad_norm
+from dlnotes.train import clip_grad_norm, penalty
 from testkit import assert_unchanged, raises_exactly, snapshot
 
 OPTIMIZERS = {
@@ -153,3 +154,18 @@ def test_stratify_refuses_nan_labels():
     with raises_exactly(ValueError, "train_val_test_split: y must be 1-D finite class labels to stratify, "
                         "got dtype float64 of shape (6,) with NaN or inf"):
         data.train_val_test_split(X, y, (0.5, 0.25, 0.25), rng=np.random.default_rng(0), stratify=True)
+
+
+def test_reproducers_of_silently_accepted_arguments():
+    with raises_exactly(ValueError, "binary_cross_entropy_with_logits: target must have values in [0, 1], "
+                        "got range [-1.0, 2.0]"):
+        losses.binary_cross_entropy_with_logits(np.zeros(2), np.array([2.0, -1.0]))
+    with raises_exactly(ValueError, "binary_cross_entropy_with_logits: pos_weight must be >= 0, got minimum -1.0"):
+        losses.binary_cross_entropy_with_logits(np.zeros(2), np.ones(2), pos_weight=-1.0)
+    assert np.isnan(losses.binary_cross_entropy_with_logits(np.zeros(2), np.array([np.nan, 1.0])))  # propagates
+    with raises_exactly(ValueError, "penalty: l1 must be in [0.0, inf], got -1.0"):
+        penalty([np.ones((2, 2))], l1=-1)
+    with raises_exactly(TypeError, "sparsity: w must be a real numeric array, got dtype object"):
+        compress.sparsity(a for a in [np.zeros(2)])
+    for fn in (softmax, log_softmax):  # torch returns an empty tensor of the same shape
+        assert fn(np.zeros((0, 3))).shape == (0, 3)
