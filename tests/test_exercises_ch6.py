@@ -7,7 +7,8 @@ import torch
 from torch import nn
 
 from dlnotes.exercises import verdict
-from dlnotes.exercises.ch6 import CONV_61, CONV_62, GRU_64, KL_LOGVAR, KL_MU, STACK_63, gru_64
+from dlnotes.exercises.ch6 import (ATTN_67, BLOCK_66, CONV_61, CONV_62, GRU_64, KL_LOGVAR, KL_MU, STACK_63,
+                                   attention_67, gru_64)
 
 
 def assert_rejected(exercise_id, answer, hint, secret=None):
@@ -233,7 +234,7 @@ def test_6_5_accepts_torch_kl():
         (lambda mu, lv: -torch_kl(mu, lv), "never negative"),
         (lambda mu, lv: 2 * torch_kl(mu, lv), "1/2"),
         (lambda mu, lv: torch_kl(mu, lv) / mu.shape[1], "do not average"),
-        (lambda mu, lv: torch_kl(mu, 2 * lv), "log σ², not log σ"),
+        (lambda mu, lv: torch_kl(mu, 2 * lv), "log of the variance s², not of s"),
         (lambda mu, lv: torch_kl(mu, lv).mean(), "not a single number"),
         (lambda mu, lv: torch_kl(mu, lv)[:, None] * np.ones(3), "shape (4,)"),
         (lambda mu, lv: torch_kl(mu, lv) + 0.1, "Not these values"),
@@ -242,3 +243,62 @@ def test_6_5_accepts_torch_kl():
 )
 def test_6_5_explains_mistakes(answer, hint):
     assert_rejected("6.5", answer, hint)
+
+
+# --- 6.6: the parameter count torch reports ---------------------------------------------------
+
+def torch_block_count(**overrides):
+    c = {**BLOCK_66, **overrides}
+    block = nn.TransformerEncoderLayer(c["d_model"], c["nhead"], c["dim_feedforward"], batch_first=True)
+    return sum(p.numel() for p in block.parameters())
+
+
+def test_6_6_accepts_torch_count_and_leaks_nothing():
+    count = torch_block_count()
+    ok, out = verdict("6.6", count)
+    assert ok and "Exercise 6.6: correct." in out and str(count) not in out and f"{count:,}" not in out
+    assert not verdict("6.6", count + 1)[0]
+
+
+def test_6_6_explains_the_usual_slips():
+    e, f, h = BLOCK_66["d_model"], BLOCK_66["dim_feedforward"], BLOCK_66["nhead"]
+    count = torch_block_count()
+    assert_rejected("6.6", count - 4 * e, "layer norms")
+    assert_rejected("6.6", count - 2 * e, "two layer norms")
+    assert_rejected("6.6", count - (e * e + e), "output projection")
+    assert_rejected("6.6", count + (h - 1) * (4 * e * e + 4 * e), "Heads do not multiply")
+    assert_rejected("6.6", "many", "one integer")
+
+
+# --- 6.7: causal attention equal to torch's ----------------------------------------------------
+
+def torch_causal(q, k, v):
+    out = torch.nn.functional.scaled_dot_product_attention(
+        *(torch.from_numpy(a)[None] for a in (q, k, v)), is_causal=True)
+    return out[0].numpy()
+
+
+def test_6_7_accepts_a_torch_based_answer():
+    ok, out = verdict("6.7", torch_causal)
+    assert ok and "Exercise 6.7: correct." in out
+    q, k, v = attention_67()
+    assert q.shape == (ATTN_67["length"], ATTN_67["d_k"]) and v.shape[1] == ATTN_67["d_v"]
+
+
+def test_6_7_explains_the_usual_slips():
+    def unscaled(q, k, v):
+        return torch_causal(q * np.sqrt(q.shape[1]), k, v)
+
+    def unmasked(q, k, v):
+        out = torch.nn.functional.scaled_dot_product_attention(*(torch.from_numpy(a)[None] for a in (q, k, v)))
+        return out[0].numpy()
+
+    def reversed_mask(q, k, v):  # block the past instead of the future: attend to keys s >= t
+        flip = slice(None, None, -1)
+        return torch_causal(*(a[flip].copy() for a in (q, k, v)))[flip]
+
+    assert_rejected("6.7", unscaled, "√d_k")
+    assert_rejected("6.7", unmasked, "mask is missing")
+    assert_rejected("6.7", reversed_mask, "wrong way round")
+    assert_rejected("6.7", lambda q, k, v: v[:2], "shape")
+    assert_rejected("6.7", 3, "function")

@@ -41,6 +41,11 @@ def examples(rng):
         "ResidualBlock": (ResidualBlock(3, 4, 2, rng=rng), img), "Sequential": (Sequential(Tanh(), ReLU()), img),
         "SequenceModel": (SequenceModel("gru", 8, 4, rng=rng), img[0]), "Sigmoid": (layers.Sigmoid(), img),
         "Tanh": (Tanh(), img),
+        # attention lane: the Transformer's layers and model, on sequences (N, T, E) = img[0]
+        "Embedding": (layers.Embedding(6, 3, rng=rng), np.array([[0, 5, 2], [1, 1, 4]])),
+        "LayerNorm": (layers.LayerNorm(8), img), "MultiheadAttention": (layers.MultiheadAttention(8, 2, rng=rng), img[0]),
+        "TransformerEncoderLayer": (layers.TransformerEncoderLayer(8, 2, 16, rng=rng), img[0]),
+        "SequenceTransformer": (models.SequenceTransformer(8, 4, 2, 6, rng=rng), img[0]),
     }
 
 

@@ -7,7 +7,17 @@
 // - MathJax: the widget controls typeset their labels with the MathJax 2 call
 //   MathJax.Hub.Queue(["Typeset", MathJax.Hub, element]); the book loads MathJax 3, which has no
 //   Hub (the call would throw), so a small MathJax.Hub.Queue does the same with MathJax 3.
+// - Console: the html-manager (1.0.x) compiles its bundled widget-state JSON schema with Ajv 8 on
+//   default options, and Ajv's strict mode logs one warning about that schema ("strict mode: use
+//   allowUnionTypes ...") on every page with widgets. It is about the upstream schema, not about this
+//   book's widgets, so exactly that message is dropped; every other warning still reaches the console.
 (function () {
+  var warn = console.warn;
+  console.warn = function (message) {
+    if (typeof message === "string" && message.indexOf("strict mode: use allowUnionTypes") === 0) return;
+    return warn.apply(console, arguments);
+  };
+
   var here = document.currentScript.src;
   var vendor = function (path) { return new URL("vendor/" + path, here).href; };
   window.requirejs.config({

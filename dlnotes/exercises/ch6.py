@@ -18,9 +18,13 @@ CONV_62 = {"in_channels": 3, "out_channels": 16, "kernel_size": 5, "image_size":
 STACK_63 = [("conv", 3, 1, 1), ("conv", 3, 2, 1), ("maxpool", 2, 2, 1), ("conv", 3, 1, 2)]
 # 6.4: the GRU, input x_t and previous state h_{t−1} the reader's function is called with.
 GRU_64 = {"input_size": 3, "hidden_size": 4, "batch": 5, "seed": 64}
-# 6.5: the (μ, log σ²) the reader's KL function is called with: 4 examples, 3 latent dimensions.
+# 6.5: the (μ, log s²) the reader's KL function is called with: 4 examples, 3 latent dimensions.
 KL_MU = np.array([[0.0, 0.0, 0.0], [1.0, -0.5, 0.2], [0.3, 2.0, -1.0], [-0.7, 0.1, 0.4]])
 KL_LOGVAR = np.array([[0.0, 0.0, 0.0], [-1.0, 0.5, 0.0], [0.2, -2.0, 1.0], [-0.3, 0.7, -0.6]])
+# 6.6: the Transformer block whose parameters the reader counts.
+BLOCK_66 = {"d_model": 32, "nhead": 4, "dim_feedforward": 64}
+# 6.7: the shapes and seed of the (q, k, v) the reader's causal attention is called with.
+ATTN_67 = {"length": 5, "d_k": 4, "d_v": 3, "seed": 67}
 
 
 # --- 6.1 output size --------------------------------------------------------------------------
@@ -65,7 +69,8 @@ def conv_vs_dense_parameters(answer):
     conv, dense = c_out * c_in * k * k + c_out, (c_in * s * s) * (c_out * s * s) + c_out * s * s
     conv_ok, dense_ok = value[0] == conv, value[1] == dense
     if conv_ok and dense_ok:
-        return True, f"Parameter sharing makes the convolution about {dense // conv:,} times smaller."
+        return True, ("Parameter sharing: the convolution's count does not depend on the image size, while the "
+                      "dense layer's grows with the square of the number of pixels.")
     if value == (dense, conv):
         return False, "Right numbers, wrong order: (conv, dense)."
     if not conv_ok:
@@ -172,7 +177,7 @@ def gru_candidate(answer):
 
 @checker("6.5")
 def vae_kl(answer):
-    """Answer: a function kl(mu, logvar) -> (N,) array of KL(N(μ, diag σ²) ‖ N(0, I)), one per example."""
+    """Answer: a function kl(mu, logvar) -> (N,) array of KL(N(μ, diag s²) ‖ N(0, I)), one per example."""
     if not callable(answer):
         return False, "Give a function kl(mu, logvar) that returns one KL value per example."
     got, error = call(lambda: np.asarray(answer(KL_MU.copy(), KL_LOGVAR.copy()), dtype=float))
@@ -187,11 +192,101 @@ def vae_kl(answer):
         return False, f"Return one KL value per example, an array of shape ({n},), not a single number."
     if got.shape != (n,):
         return False, f"Return an array of shape ({n},): sum over the latent dimensions, one value per example."
-    sigma_terms = 1.0 + 2 * KL_LOGVAR - KL_MU**2 - np.exp(2 * KL_LOGVAR)  # logvar read as log σ
+    sigma_terms = 1.0 + 2 * KL_LOGVAR - KL_MU**2 - np.exp(2 * KL_LOGVAR)  # logvar read as log s
     hint = first_hint(got, [
         (-expected, "Check the sign: a KL divergence is never negative."),
         (2 * expected, "Check the factor in front: the Gaussian log-density carries a 1/2."),
         (expected / latent, "Sum over the latent dimensions, do not average: the prior factorises into a product."),
-        (-0.5 * sigma_terms.sum(axis=1), "logvar is log σ², not log σ: σ² = exp(logvar)."),
+        (-0.5 * sigma_terms.sum(axis=1), "logvar is the log of the variance s², not of s: s² = exp(logvar)."),
     ])
     return False, hint or "Not these values. Write log q − log p for one Gaussian dimension and take its expectation."
+
+
+# --- 6.6 parameters of a Transformer block ----------------------------------------------------
+
+def _block_counts(e, f, heads):
+    """{name: count} for the right total and for the usual slips, E = d_model, F = dim_feedforward."""
+    attention = 3 * e * e + 3 * e + e * e + e          # in_proj (3E × E) + bias, out_proj (E × E) + bias
+    feed_forward = e * f + f + f * e + e               # linear1, linear2 with biases
+    norms = 2 * 2 * e                                  # two layer norms, γ and β each
+    return {
+        "right": attention + feed_forward + norms,
+        "no norms": attention + feed_forward,
+        "no biases": 4 * e * e + 2 * e * f + norms,
+        "no out_proj": attention - e * e - e + feed_forward + norms,
+        "per head": heads * attention + feed_forward + norms,
+        "one norm": attention + feed_forward + norms // 2,
+    }
+
+
+@checker("6.6")
+def transformer_block_parameters(answer):
+    """Answer: the number of parameters of TransformerEncoderLayer(**BLOCK_66)."""
+    value = integers(answer, 1)
+    if value is None:
+        return False, "Give one integer: the number of trainable parameters."
+    counts = _block_counts(BLOCK_66["d_model"], BLOCK_66["dim_feedforward"], BLOCK_66["nhead"])
+    if value[0] == counts["right"]:
+        return True, ("Attention costs 4E² + 4E whatever the number of heads (they split E, they do not "
+                      "multiply it); the feed-forward network 2EF + F + E; each layer norm 2E.")
+    hint = first_hint(value[0], [
+        (counts["no norms"], "The two layer norms have parameters too: a scale and a shift per feature."),
+        (counts["no biases"], "Every projection has a bias, the input projection three of them (q, k, v)."),
+        (counts["no out_proj"], "The heads' outputs are mixed by an output projection, out_proj, with a bias."),
+        (counts["per head"], "Heads do not multiply the projections: each head works on E/h of the E features."),
+        (counts["one norm"], "There are two layer norms, one after (or before) each of the two sub-layers."),
+    ])
+    return False, hint or "Not this count. Add up the attention, the feed-forward network and the two norms."
+
+
+# --- 6.7 causal attention by hand -------------------------------------------------------------
+
+def attention_67():
+    """(q, k, v) of exercise 6.7: (T, d_k), (T, d_k), (T, d_v) from a seeded Generator."""
+    rng = np.random.default_rng(ATTN_67["seed"])
+    t, d_k, d_v = ATTN_67["length"], ATTN_67["d_k"], ATTN_67["d_v"]
+    return rng.standard_normal((t, d_k)), rng.standard_normal((t, d_k)), rng.standard_normal((t, d_v))
+
+
+def _causal_candidates(q, k, v):
+    """{name: output} for the right causal attention and for the usual slips, all (T, d_v)."""
+    def attend(scores, blocked, axis=-1):
+        scores = np.where(blocked, -np.inf, scores)
+        weights = np.exp(scores - scores.max(axis=axis, keepdims=True))
+        return (weights / weights.sum(axis=axis, keepdims=True)) @ v
+
+    t, d = q.shape
+    future = np.triu(np.ones((t, t), dtype=bool), k=1)
+    none = np.zeros((t, t), dtype=bool)
+    scores = q @ k.T / np.sqrt(d)
+    return {
+        "right": attend(scores, future),
+        "no scale": attend(q @ k.T, future),
+        "scale d": attend(q @ k.T / d, future),
+        "no mask": attend(scores, none),
+        "past blocked": attend(scores, future.T),
+    }
+
+
+@checker("6.7")
+def causal_attention(answer):
+    """Answer: a function causal_attention(q, k, v) -> (T, d_v), scaled dot-product attention with a causal mask."""
+    if not callable(answer):
+        return False, "Give a function causal_attention(q, k, v) that returns a (T, d_v) array."
+    q, k, v = attention_67()
+    got, error = call(lambda: np.asarray(answer(q.copy(), k.copy(), v.copy()), dtype=float))
+    if error:
+        return False, f"Calling causal_attention(q, k, v) failed: {error}"
+    if got.shape != v.shape:
+        return False, f"Return one output row per query, each of the values' width: shape {v.shape}, got {got.shape}."
+    options = _causal_candidates(q, k, v)
+    if close(got, options["right"]):
+        return True, ("Each query mixes the values of its own and earlier positions only, with weights "
+                      "softmax(q·k/√d_k) over those keys; the first query can only return the first value.")
+    hint = first_hint(got, [
+        (options["no scale"], "Divide the scores by √d_k before the softmax."),
+        (options["scale d"], "The scale is 1/√d_k, not 1/d_k."),
+        (options["no mask"], "The mask is missing: query t must not see keys after t."),
+        (options["past blocked"], "The mask is the wrong way round: block the keys after the query, not before."),
+    ])
+    return False, hint or "Not these outputs. Score, mask the future with −∞, softmax each row, then mix the values."

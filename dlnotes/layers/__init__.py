@@ -16,9 +16,16 @@ from dlnotes.layers.norm import BatchNorm1d, BatchNorm2d
 from dlnotes.layers.pooling import AvgPool2d, MaxPool2d
 from dlnotes.layers.recurrent import GRU, LSTM, RNN
 from dlnotes.layers.shape import Flatten
+from dlnotes.layers.attention import MultiheadAttention, causal_mask, scaled_dot_product_attention
+from dlnotes.layers.embedding import Embedding
+from dlnotes.layers.layernorm import LayerNorm
+from dlnotes.layers.positional import sinusoidal_encoding
+from dlnotes.layers.transformer import TransformerEncoderLayer
 
 __all__ = [
     "ACTIVATIONS", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "DepthwiseSeparableConv",
     "Dropout", "Dropout2d", "Flatten", "GELU", "GRU", "LSTM", "Layer", "LeakyReLU", "Linear", "MaxPool2d",
     "ReLU", "RNN", "ResidualBlock", "Sequential", "Sigmoid", "Tanh", "activation_layer", "col2im", "im2col",
 ]
+__all__ += ["Embedding", "LayerNorm", "MultiheadAttention", "TransformerEncoderLayer", "causal_mask",
+            "scaled_dot_product_attention", "sinusoidal_encoding"]

@@ -12,5 +12,7 @@ from dlnotes.models.mlp import MLP
 from dlnotes.models.rbm import DBN, RBM
 from dlnotes.models.sequence import SequenceModel
 from dlnotes.models.vae import VAE
+from dlnotes.models.transformer import SequenceTransformer
 
 __all__ = ["CNN", "DBN", "MLP", "RBM", "SequenceModel", "VAE"]
+__all__ += ["SequenceTransformer"]

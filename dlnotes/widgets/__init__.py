@@ -11,3 +11,6 @@ from dlnotes.widgets.gradient import GradientExplorer, gradient_explorer
 from dlnotes.widgets.optimizer import OptimizerExplorer, optimizer_explorer
 
 __all__ = ["GradientExplorer", "OptimizerExplorer", "gradient_explorer", "optimizer_explorer"]
+from dlnotes.widgets.attention import AttentionExplorer, attention_explorer  # noqa: E402
+
+__all__ += ["AttentionExplorer", "attention_explorer"]

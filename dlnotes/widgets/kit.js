@@ -3,8 +3,16 @@
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 
-// Colour-blind-safe line colours (Okabe & Ito, with Tol's wine for a seventh) that read on light and dark.
-export const PALETTE = ["#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#AA4499"];
+// Line colours: seven hues (after Okabe & Ito's colour-blind-safe set) all at relative luminance 0.19.
+// A 3:1 contrast (WCAG 1.4.11) against white needs a luminance below 0.30, against a page as dark as
+// #14181e one above 0.12; at 0.19 each colour has over 4:1 against both, so one palette serves the
+// light and the dark theme (tests/book/test_layout.py measures it on the built pages).
+export const PALETTE = ["#A96B00", "#187FBB", "#008965", "#915ED7", "#CD5200", "#BE538D", "#DC3B55"];
+
+// Dash patterns (SVG stroke-dasharray) and end-marker shapes that tell series apart without colour;
+// series i uses DASHES[i] and MARKERS[i], as it uses PALETTE[i].
+export const DASHES = ["", "7 3", "2 2.5", "9 3 2 3", "4 4", "12 3", "1.5 4"];
+export const MARKERS = ["circle", "square", "triangle", "diamond", "down", "plus", "cross"];
 
 function build(node, attrs, parent) {
   for (const [key, value] of Object.entries(attrs)) {
@@ -88,20 +96,30 @@ export function axes(root, box, { x, y, xTicks, yTicks, xFormat = fmt, yFormat =
 
 // A labelled <input type=range> calling onInput(value). log = true slides over log10(value);
 // values = [...] slides over the positions of a list. Returns {row, input, set(value)}.
-export function slider(parent, { label, control, min, max, step, value, log = false, values = null, onInput }) {
+// Options for assistive technology: name, the accessible name when the visible label alone is not
+// distinct ("SGD learning rate" where the row shows "lr"); format(value), the text shown and announced
+// (aria-valuetext), fmt by default. A screen reader then reads the value shown, not the position.
+export function slider(parent, {
+  label, control, min, max, step, value, log = false, values = null, onInput, name = null, format = fmt,
+}) {
   const row = html("label", { class: "dln-slider" }, parent);
   html("span", { class: "dln-label", text: label }, row);
   const range = values ? { min: 0, max: values.length - 1, step: 1 } : { min, max, step };
   const input = html("input", { type: "range", ...range, "data-control": control }, row);
-  const out = html("output", {}, row);
+  if (name) input.setAttribute("aria-label", name);
+  const out = html("output", { "aria-hidden": "true" }, row); // the input announces it (aria-valuetext)
   const toValue = (p) => (values ? values[p] : log ? 10 ** p : p);
+  const show = (v) => {
+    out.textContent = format(v);
+    input.setAttribute("aria-valuetext", out.textContent);
+  };
   const set = (v) => {
     input.value = values ? values.indexOf(v) : log ? Math.log10(v) : v;
-    out.textContent = fmt(v);
+    show(v);
   };
   input.addEventListener("input", () => {
     const v = toValue(Number(input.value));
-    out.textContent = fmt(v);
+    show(v);
     onInput(v);
   });
   set(value);
@@ -109,10 +127,12 @@ export function slider(parent, { label, control, min, max, step, value, log = fa
 }
 
 // A labelled <select> over options = {value: label}, calling onChange(value). Returns the <select>.
-export function choice(parent, { label, control, options, onChange }) {
+// name: the accessible name, when the visible label alone is not distinct.
+export function choice(parent, { label, control, options, onChange, name = null }) {
   const row = html("label", { class: "dln-slider" }, parent);
   html("span", { class: "dln-label", text: label }, row);
   const select = html("select", { "data-control": control }, row);
+  if (name) select.setAttribute("aria-label", name);
   for (const [value, text] of Object.entries(options)) html("option", { value, text }, select);
   select.addEventListener("change", () => onChange(select.value));
   return select;
@@ -125,6 +145,57 @@ export function toggle(parent, { label, control, onChange }) {
   html("span", { text: label }, row);
   box.addEventListener("change", () => onChange(box.checked));
   return box;
+}
+
+// The reader's language for the explorers' strings: "zh" when the page's lang starts with "zh", else "en".
+export function language() {
+  const lang = (document.documentElement.lang || "").toLowerCase();
+  return lang.startsWith("zh") ? "zh" : "en";
+}
+
+// The strings of the page's language from a table {en: {...}, zh: {...}}; a key missing in zh falls
+// back to English. Values may be functions (templates) as well as text.
+export function strings(table) {
+  return language() === "zh" ? { ...table.en, ...table.zh } : table.en;
+}
+
+// Gives a plot (an <svg>) the role of one image and an accessible name that describes what it shows;
+// call again whenever the picture changes so the description follows the state.
+export function describe(plot, text) {
+  plot.setAttribute("role", "img");
+  plot.setAttribute("aria-label", text);
+}
+
+// A summary line that screen readers announce, politely, each time its text changes.
+export function liveLine(parent, attrs = {}) {
+  return html("div", { ...attrs, role: "status", "aria-live": "polite" }, parent);
+}
+
+// A small SVG end marker of the given MARKERS shape centred at (cx, cy), appended to parent.
+export function marker(parent, shape, cx, cy, { r = 4, fill = "currentColor", ...attrs } = {}) {
+  const d = {
+    circle: `M${cx - r},${cy}a${r},${r} 0 1,0 ${2 * r},0a${r},${r} 0 1,0 ${-2 * r},0Z`,
+    square: `M${cx - r},${cy - r}h${2 * r}v${2 * r}h${-2 * r}Z`,
+    triangle: `M${cx},${cy - r * 1.2}L${cx + r * 1.1},${cy + r * 0.8}H${cx - r * 1.1}Z`,
+    down: `M${cx},${cy + r * 1.2}L${cx + r * 1.1},${cy - r * 0.8}H${cx - r * 1.1}Z`,
+    diamond: `M${cx},${cy - r * 1.3}L${cx + r},${cy}L${cx},${cy + r * 1.3}L${cx - r},${cy}Z`,
+    plus: `M${cx - r},${cy}h${2 * r}M${cx},${cy - r}v${2 * r}`,
+    cross: `M${cx - r},${cy - r}l${2 * r},${2 * r}M${cx + r},${cy - r}l${-2 * r},${2 * r}`,
+  }[shape];
+  const open = shape === "plus" || shape === "cross";
+  return svg("path", {
+    d, class: "dln-marker", fill: open ? "none" : fill, stroke: fill, "stroke-width": open ? 2 : 0.8, ...attrs,
+  }, parent);
+}
+
+// A legend key: a short line in the series' colour and dash pattern with its marker, as an inline <svg>.
+export function legendKey(parent, i) {
+  const key = svg("svg", { class: "dln-key", viewBox: "0 0 28 10", width: 28, height: 10, "aria-hidden": "true" }, parent);
+  svg("line", {
+    x1: 1, x2: 27, y1: 5, y2: 5, stroke: PALETTE[i], "stroke-width": 2, "stroke-dasharray": DASHES[i],
+  }, key);
+  marker(key, MARKERS[i], 14, 5, { r: 3, fill: PALETTE[i] });
+  return key;
 }
 
 // Calls redraw() when the page switches between light and dark theme; returns a disconnect function.

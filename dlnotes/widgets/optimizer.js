@@ -3,13 +3,62 @@
 // Python (dlnotes/widgets/optimizer.py) inlines the two imports below into one module string.
 import { SURFACE_FNS, runState } from "./optmath.js";
 import {
-  PALETTE, html, svg, fmt, scale, ticks, logTicks, axes, slider, choice, onThemeChange, save, listen,
+  PALETTE, DASHES, MARKERS, html, svg, fmt, scale, ticks, logTicks, axes, slider, choice, onThemeChange, save,
+  listen, strings, describe, liveLine, marker, legendKey,
 } from "./kit.js";
 
 const NAMES = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"];
-const LABELS = {
-  sgd: "SGD", momentum: "Momentum", nesterov: "Nesterov", adagrad: "Adagrad",
-  rmsprop: "RMSprop", adam: "Adam", adamw: "AdamW",
+
+// Every visible or announced string, in English and Chinese (kit.strings picks by the page's lang).
+const TEXT = {
+  en: {
+    optimizers: {
+      sgd: "SGD", momentum: "Momentum", nesterov: "Nesterov", adagrad: "Adagrad",
+      rmsprop: "RMSprop", adam: "Adam", adamw: "AdamW",
+    },
+    surfaces: {},  // English surface names come from Python (SURFACE_INFO[...].label)
+    surface: "surface", condition: "condition κ", steps: "steps", lr: "lr",
+    lrName: (opt) => `${opt} learning rate`,
+    momentum: "momentum β", beta1: "Adam β1", beta2: "Adam β2", weightDecay: "AdamW λ",
+    momentumName: "momentum coefficient β", weightDecayName: "AdamW weight decay λ",
+    startX: "start x", startY: "start y", reset: "reset start",
+    startHint: (x, y) => `start (${x}, ${y}): click or drag on the map, or use the start sliders`,
+    gap: (v) => `f − f* ${v}`, diverged: "diverged", step: "step",
+    mapName: (surface, xs, ys, ends) => `Contour map of the ${surface} over x ${xs} and y ${ys}, with each `
+      + `optimiser's path. ${ends}`,
+    ends: (sx, sy, steps) => `From the start (${sx}, ${sy}) after ${steps} steps:`,
+    endAt: (opt, x, y) => `${opt} ends at (${x}, ${y})`,
+    endDiverged: (opt) => `${opt} diverges`,
+    lossName: (steps, parts) => `Loss gap f(θ) − f* on a log scale against the step, 0 to ${steps}: ${parts}.`,
+    lossPart: (opt, first, last) => `${opt} from ${first} to ${last}`,
+    lossDiverged: (opt, first) => `${opt} from ${first}, then diverges`,
+    summary: (steps, parts) => `After ${steps} steps: ${parts}.`,
+    summaryPart: (opt, v) => `${opt} f − f* = ${v}`,
+    none: "no optimiser shown",
+  },
+  zh: {
+    optimizers: { momentum: "动量法" },
+    surfaces: {
+      quadratic: "病态二次函数", rosenbrock: "Rosenbrock 山谷", beale: "Beale 函数", saddle: "鞍点",
+      himmelblau: "Himmelblau 函数(四个极小点)",
+    },
+    surface: "曲面", condition: "条件数 κ", steps: "步数", lr: "学习率",
+    lrName: (opt) => `${opt} 学习率`,
+    momentum: "动量 β", beta1: "Adam β1", beta2: "Adam β2", weightDecay: "AdamW λ",
+    momentumName: "动量系数 β", weightDecayName: "AdamW 权重衰减 λ",
+    startX: "起点 x", startY: "起点 y", reset: "重置起点",
+    startHint: (x, y) => `起点 (${x}, ${y}):在图上点击或拖动,或用起点滑块移动`,
+    diverged: "发散", step: "步",
+    mapName: (surface, xs, ys, ends) => `${surface}的等高线图,x 取 ${xs},y 取 ${ys},并画出各优化器的路径。${ends}`,
+    ends: (sx, sy, steps) => `从起点 (${sx}, ${sy}) 出发 ${steps} 步后:`,
+    endAt: (opt, x, y) => `${opt} 停在 (${x}, ${y})`,
+    endDiverged: (opt) => `${opt} 发散`,
+    lossName: (steps, parts) => `损失差 f(θ) − f* 随步数(0 到 ${steps})变化,对数坐标:${parts}。`,
+    lossPart: (opt, first, last) => `${opt} 从 ${first} 降到 ${last}`,
+    lossDiverged: (opt, first) => `${opt} 从 ${first} 开始,随后发散`,
+    summary: (steps, parts) => `${steps} 步后:${parts}。`,
+    none: "未显示任何优化器",
+  },
 };
 const KEYS = [
   "surface", "condition", "optimizers", "lrs", "momentum", "beta1", "beta2", "weight_decay", "steps", "start",
@@ -19,6 +68,8 @@ const FLOOR = 1e-16; // f - f* below this is drawn at the floor of the log axis
 let instances = 0;
 
 const colour = (name) => PALETTE[NAMES.indexOf(name)];
+const dash = (name) => DASHES[NAMES.indexOf(name)];
+const shape = (name) => MARKERS[NAMES.indexOf(name)];
 const gap = (f, fMin) => Math.max(f - fMin, FLOOR);
 
 // What optmath.runState needs: the controls and the fixed hyper-parameters
@@ -83,22 +134,32 @@ function pathData(path, x, y) {
   return pts.length ? `M${pts.join("L")}` : "";
 }
 
-function buildControls(root, model) {
+// The text (English or Chinese) for this page; surfaces without a translation keep Python's label
+function pageText(model) {
+  const t = strings(TEXT);
+  const labels = Object.fromEntries(Object.entries(model.get("surface_info")).map(([name, info]) => [name, info.label]));
+  return {
+    ...t,
+    optimizers: { ...TEXT.en.optimizers, ...t.optimizers },
+    surfaces: { ...labels, ...t.surfaces },
+  };
+}
+
+function buildControls(root, model, t) {
   const controls = html("div", { class: "dln-controls" }, root);
   const top = html("div", { class: "dln-row" }, controls);
   const infos = model.get("surface_info");
-  const labels = Object.fromEntries(Object.entries(infos).map(([name, info]) => [name, info.label]));
   const select = choice(top, {
-    label: "surface", control: "surface", options: labels,
+    label: t.surface, control: "surface", options: t.surfaces,
     onChange: (name) => save(model, { surface: name, start: infos[name].start, lrs: { ...infos[name].lr } }),
   });
   const sliders = {
     condition: slider(top, {
-      label: "condition κ", control: "condition", min: 0, max: 2, step: 0.01, log: true,
+      label: t.condition, control: "condition", min: 0, max: 2, step: 0.01, log: true,
       value: model.get("condition"), onInput: (v) => save(model, { condition: Number(v.toPrecision(3)) }),
     }),
     steps: slider(top, {
-      label: "steps", control: "steps", min: 10, max: 1000, step: 10,
+      label: t.steps, control: "steps", min: 10, max: 1000, step: 10,
       value: model.get("steps"), onInput: (v) => save(model, { steps: v }),
     }),
   };
@@ -109,8 +170,8 @@ function buildControls(root, model) {
     const row = html("div", { class: "dln-optrow", "data-optimizer": name }, list);
     const pick = html("label", { class: "dln-pick" }, row);
     const box = html("input", { type: "checkbox", "data-control": `use-${name}` }, pick);
-    html("span", { class: "dln-swatch", style: `background:${colour(name)}` }, pick);
-    html("span", { text: LABELS[name] }, pick);
+    legendKey(pick, NAMES.indexOf(name));
+    html("span", { text: t.optimizers[name] }, pick);
     box.addEventListener("change", () => {
       const chosen = new Set(model.get("optimizers"));
       if (box.checked) chosen.add(name);
@@ -118,7 +179,7 @@ function buildControls(root, model) {
       save(model, { optimizers: NAMES.filter((n) => chosen.has(n)) });
     });
     const lr = slider(row, {
-      label: "lr", control: `lr-${name}`, min: -4, max: 1, step: 0.01, log: true,
+      label: t.lr, name: t.lrName(t.optimizers[name]), control: `lr-${name}`, min: -4, max: 1, step: 0.01, log: true,
       value: model.get("lrs")[name],
       onInput: (v) => save(model, { lrs: { ...model.get("lrs"), [name]: Number(v.toPrecision(3)) } }),
     });
@@ -126,30 +187,56 @@ function buildControls(root, model) {
   }
 
   const hyper = html("div", { class: "dln-row" }, controls);
-  const hyperSlider = (key, label, min, max, step) => {
+  const hyperSlider = (key, label, min, max, step, name = null) => {
     sliders[key] = slider(hyper, {
-      label, control: key, min, max, step, value: model.get(key), onInput: (v) => save(model, { [key]: v }),
+      label, name, control: key, min, max, step, value: model.get(key), onInput: (v) => save(model, { [key]: v }),
     });
   };
-  hyperSlider("momentum", "momentum μ", 0.01, 0.99, 0.01);
-  hyperSlider("beta1", "Adam β1", 0, 0.99, 0.01);
-  hyperSlider("beta2", "Adam β2", 0.9, 0.999, 0.001);
-  hyperSlider("weight_decay", "AdamW λ", 0, 0.5, 0.01);
-  return { select, sliders, rows };
+  hyperSlider("momentum", t.momentum, 0.01, 0.99, 0.01, t.momentumName);
+  hyperSlider("beta1", t.beta1, 0, 0.99, 0.01);
+  hyperSlider("beta2", t.beta2, 0.9, 0.999, 0.001);
+  hyperSlider("weight_decay", t.weightDecay, 0, 0.5, 0.01, t.weightDecayName);
+
+  // The start point, settable from the keyboard (the map takes clicks and drags); the range follows
+  // the surface, see setStart below.
+  const place = html("div", { class: "dln-row" }, controls);
+  const start = ["x", "y"].map((axis, i) => slider(place, {
+    label: axis === "x" ? t.startX : t.startY, control: `start-${axis}`, min: 0, max: 1, step: 0.01,
+    value: model.get("start")[i],
+    onInput: (v) => {
+      const point = [...model.get("start")];
+      point[i] = Number(v.toPrecision(4));
+      save(model, { start: point });
+    },
+  }));
+  return { select, sliders, rows, start };
 }
+
+// Puts the start sliders on the current surface's box (200 positions per axis) and at `point`
+function setStart(start, info, point) {
+  [info.xlim, info.ylim].forEach(([lo, hi], i) => {
+    Object.assign(start[i].input, { min: lo, max: hi, step: (hi - lo) / 200 });
+    start[i].set(point[i]);
+  });
+}
+
+// A number in the descriptions: 3 significant digits
+const say = (v) => fmt(v, 3);
 
 export default {
   render({ model, el }) {
     instances += 1;
     const clipId = `dln-clip-${instances}`;
+    const t = pageText(model);
     const root = html("div", { class: "dln-widget dln-opt" }, el);
-    const ui = buildControls(root, model);
+    const ui = buildControls(root, model, t);
     const plots = html("div", { class: "dln-plots" }, root);
     const map = svg("svg", { class: "dln-plot", "data-role": "contour" }, plots);
     const loss = svg("svg", { class: "dln-plot", "data-role": "loss" }, plots);
     const footer = html("div", { class: "dln-row dln-hint" }, root);
     const startText = html("span", {}, footer);
-    const reset = html("button", { type: "button", "data-control": "reset-start", text: "reset start" }, footer);
+    const reset = html("button", { type: "button", "data-control": "reset-start", text: t.reset }, footer);
+    const summary = liveLine(root, { class: "dln-row dln-summary" });
     reset.addEventListener("click", () => {
       save(model, { start: model.get("surface_info")[model.get("surface")].start });
     });
@@ -186,22 +273,32 @@ export default {
       loss.style.setProperty("--dln-width", 340);
     };
 
-    const drawPaths = (state, paths) => {
+    const drawPaths = (state, info, paths) => {
       const { x, y, layer } = frame;
       layer.replaceChildren();
       const final = {};
+      const ends = [];
       for (const [name, path] of Object.entries(paths)) {
-        svg("path", { d: pathData(path, x, y), class: "dln-trace", stroke: colour(name) }, layer);
+        svg("path", {
+          d: pathData(path, x, y), class: "dln-trace", stroke: colour(name), "stroke-dasharray": dash(name),
+        }, layer);
         const [fx, fy] = path[path.length - 1];
         final[name] = [fx, fy].map((v) => (Number.isFinite(v) ? v : null));
+        const label = t.optimizers[name];
         if (Number.isFinite(fx) && Number.isFinite(fy)) {
-          svg("circle", { cx: x(fx), cy: y(fy), r: 3.5, fill: colour(name), class: "dln-end" }, layer);
+          marker(layer, shape(name), x(fx), y(fy), { fill: colour(name), class: "dln-marker dln-end" });
+          ends.push(t.endAt(label, say(fx), say(fy)));
+        } else {
+          ends.push(t.endDiverged(label));
         }
       }
       const [sx, sy] = state.start;
       svg("circle", { cx: x(sx), cy: y(sy), r: 5, class: "dln-start" }, layer);
       map.dataset.final = JSON.stringify(final);
-      startText.textContent = `start (${fmt(sx)}, ${fmt(sy)}) — click or drag on the map to move it`;
+      startText.textContent = t.startHint(fmt(sx), fmt(sy));
+      const span = ([lo, hi]) => `${fmt(lo)}…${fmt(hi)}`;
+      const endText = ends.length ? `${t.ends(fmt(sx), fmt(sy), state.steps)} ${ends.join("; ")}.` : t.none;
+      describe(map, t.mapName(t.surfaces[state.surface], span(info.xlim), span(info.ylim), endText));
     };
 
     const drawLoss = (state, info, paths) => {
@@ -225,15 +322,25 @@ export default {
       loss.replaceChildren();
       axes(loss, box, {
         x, y, xTicks: ticks(0, state.steps), yTicks: logTicks(lo, hi), yFormat: (e) => `1e${e}`,
-        xLabel: "step", yLabel: "f(θ) − f*",
+        xLabel: t.step, yLabel: "f(θ) − f*",
       });
+      const parts = [];
       for (const [name, curve] of Object.entries(curves)) {
         const pts = [];
-        for (let t = 0; t < curve.length && Number.isFinite(curve[t]); t++) {
-          pts.push(`${x(t).toFixed(1)},${y(Math.min(curve[t], hi)).toFixed(1)}`);
+        let k = 0;
+        for (; k < curve.length && Number.isFinite(curve[k]); k++) {
+          pts.push([x(k), y(Math.min(curve[k], hi))]);
         }
-        if (pts.length) svg("path", { d: `M${pts.join("L")}`, class: "dln-trace", stroke: colour(name) }, loss);
+        if (pts.length) {
+          const d = `M${pts.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join("L")}`;
+          svg("path", { d, class: "dln-trace", stroke: colour(name), "stroke-dasharray": dash(name) }, loss);
+          marker(loss, shape(name), ...pts[pts.length - 1], { fill: colour(name) });
+        }
+        const label = t.optimizers[name];
+        const first = say(10 ** curve[0]);
+        parts.push(k === curve.length ? t.lossPart(label, first, say(10 ** curve[k - 1])) : t.lossDiverged(label, first));
       }
+      describe(loss, t.lossName(state.steps, parts.length ? parts.join("; ") : t.none));
     };
 
     const redraw = () => {
@@ -242,18 +349,22 @@ export default {
       ui.select.value = state.surface;
       ui.sliders.condition.row.hidden = state.surface !== "quadratic";
       for (const key of Object.keys(ui.sliders)) ui.sliders[key].set(state[key]);
+      setStart(ui.start, info, state.start);
       drawMap(state, info);
       const paths = runState(state);
-      drawPaths(state, paths);
+      drawPaths(state, info, paths);
       drawLoss(state, info, paths);
+      const results = [];
       for (const name of NAMES) {
         const row = ui.rows[name];
         row.box.checked = name in paths;
         row.lr.set(state.lrs[name]);
         const end = paths[name] && paths[name][paths[name].length - 1];
         const f = end && SURFACE_FNS[state.surface].f(end[0], end[1], state.condition) - info.f_min;
-        row.result.textContent = end ? (Number.isFinite(f) ? `f − f* ${fmt(f, 2)}` : "diverged") : "";
+        row.result.textContent = end ? (Number.isFinite(f) ? t.gap(fmt(f, 2)) : t.diverged) : "";
+        if (end) results.push(Number.isFinite(f) ? t.summaryPart(t.optimizers[name], fmt(f, 2)) : `${t.optimizers[name]} ${t.diverged}`);
       }
+      summary.textContent = results.length ? t.summary(state.steps, results.join("; ")) : t.none;
     };
 
     // click or drag on the map: the start point follows the pointer
