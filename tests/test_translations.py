@@ -9,10 +9,12 @@ the English links shows its Chinese name from book/glossary.tsv.
 
 import importlib.util
 import re
+import shutil
 from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -186,3 +188,28 @@ def test_other_edition_links():
     assert i18n.other_edition("chapters/01_introduction", chinese=True) == "../../chapters/01_introduction.html"
     assert i18n.other_edition("search", chinese=False) == "zh/search.html"
     assert i18n.other_edition("search", chinese=True) == "../search.html"
+
+
+def test_make_gettext_marks_exactly_the_changed_paragraph(tmp_path):
+    """The workflow of CONTRIBUTING.md on the landing page alone: change one English paragraph,
+    refresh the catalogues, and only that paragraph's translation is out of date (fuzzy)."""
+    book = tmp_path / "book"
+    (book / "chapters").mkdir(parents=True)
+    for name in ["_config.yml", "book", "locales", "chapters/index.md", "chapters/references.bib"]:
+        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy2
+        copy(ROOT / name, book / name)
+    (book / "_toc.yml").write_text("format: jb-book\nroot: chapters/index\n", encoding="utf-8")
+    page = book / "chapters" / "index.md"
+    before = {m.id: m.string for m in catalogue(MESSAGES / "chapters" / "index.po") if m.id}
+    old = next(text for text in before if text.startswith("Nothing is downloaded while the notebooks run"))
+    new = old.replace("Nothing is downloaded", "Nothing at all is downloaded")
+    page.write_text(page.read_text(encoding="utf-8").replace(
+        "Nothing is downloaded", "Nothing at all is downloaded"), encoding="utf-8")
+
+    assert i18n.update_catalogues(book, tmp_path) == 0
+    after = {m.id: m for m in catalogue(book / i18n.LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / "chapters" / "index.po")
+             if m.id}
+    assert old not in after and after[new].fuzzy and after[new].string == before[old]
+    captions = {part["caption"] for part in yaml.safe_load((ROOT / "_toc.yml").read_text())["parts"]}
+    unchanged = [text for text in before if text != old and text not in captions]  # no parts here
+    assert all(after[text].string == before[text] and not after[text].fuzzy for text in unchanged)
