@@ -21,7 +21,13 @@ build`` does: everything goes below ``<path-output>/_build``.
 import argparse
 import subprocess
 import sys
+from os import path
 from pathlib import Path
+
+from sphinx import addnodes
+from sphinx.locale import init as init_locale
+from sphinx.transforms import SphinxTransform
+from sphinx.util.i18n import docname_to_domain
 
 LANGUAGE = "zh_CN"     # the catalogues' language code (Sphinx's ``language``)
 SUBDIR = "zh"          # the Chinese edition lives at <English site>/zh/
@@ -92,12 +98,39 @@ def add_page_context(app, pagename, templatename, context, doctree):
     }
 
 
+class TranslateTocCaptions(SphinxTransform):
+    """Translate the captions of the toctrees that sphinx-external-toc inserts from _toc.yml.
+
+    Sphinx's own translation transform (priority 20) runs before sphinx-external-toc inserts the
+    toctrees (priority 100), so their captions ("Chapters", "Reference") would stay English although
+    `make gettext` extracts them into the root document's catalogue.
+    """
+
+    default_priority = 101
+
+    def apply(self, **kwargs):
+        if not is_chinese(self.config):
+            return
+        captions = list(self.document.findall(addnodes.toctree))
+        if not any(node.get("caption") for node in captions):
+            return
+        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
+        dirs = [path.join(self.env.srcdir, folder) for folder in self.config.locale_dirs]
+        catalog, found = init_locale(dirs, self.config.language, domain)
+        if not found:
+            return
+        for node in captions:
+            if node.get("caption"):
+                node["caption"] = node["rawcaption"] = catalog.gettext(node["caption"])
+
+
 def add_chinese_styles(app):
     if is_chinese(app.config):
         app.add_css_file("zh.css")
 
 
 def setup(app):
+    app.add_transform(TranslateTocCaptions)
     app.connect("config-inited", add_switch_to_header)
     app.connect("builder-inited", add_chinese_styles)
     app.connect("html-page-context", add_page_context)
