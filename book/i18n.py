@@ -8,7 +8,8 @@ has just filled, so nothing runs twice.
 
 As a Sphinx extension (``local_extensions`` in ``_config.yml``) this module puts, on every page of
 either edition, a link to the same page in the other edition, and on Chinese pages a font stack
-for CJK text (``_static/zh.css``). As a command it builds the Chinese edition and keeps the
+for CJK text (``_static/zh.css``); it also translates the table-of-contents captions of
+``_toc.yml``, which Sphinx's own translation pass does not reach. As a command it builds the Chinese edition and keeps the
 catalogues in step with the English text::
 
     python book/i18n.py html      # the Chinese edition into _build/html/zh (after jupyter-book build)
