@@ -48,10 +48,23 @@ def test_every_page_links_to_its_other_edition(fetch, server, name):
     assert switch_target(fetch, server, ZH + name) == (english, "en")
 
 
+class PatientBrowser:
+    """The session's browser, whose pages allow 2 minutes per action: a full-page screenshot of a
+    long chapter set in a CJK font can take longer than Playwright's default 30 s on a busy CPU."""
+
+    def __init__(self, browser):
+        self.browser = browser
+
+    def new_context(self, **options):
+        context = self.browser.new_context(**options)
+        context.set_default_timeout(120_000)
+        return context
+
+
 @pytest.mark.parametrize("name", PAGES)
 def test_chinese_page(browser, server, site, fetch, name):
     """The checks of test_pages.py on the Chinese page (its screenshot is named zh__...)."""
-    check_page(browser, server, site, fetch, ZH + name)
+    check_page(PatientBrowser(browser), server, site, fetch, ZH + name)
 
 
 @pytest.mark.parametrize("name", PAGES)
