@@ -39,6 +39,7 @@ CODE = re.compile(r"`([^`]+)`")
 LINK = re.compile(r"\]\(([^)\s]+)\)|<(https?://[^>\s]+)>|(https?://[^\s)>]+)")
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 TITLED = re.compile(r"(?s)(.*?)\s*<([^<>]+)>")
+DISPLAY = re.compile(r"\n.*\n", re.S)
 
 
 def role_target(text):
@@ -48,7 +49,9 @@ def role_target(text):
 
 
 def markup(text):
-    """The parts of a message that a translation must keep, as Counters, and the prose left over."""
+    """The parts of a message that a translation must keep, each kind a Counter."""
+    if DISPLAY.fullmatch(text):  # a $$ ... $$ block: its message is the LaTeX itself, kept verbatim
+        return {"math": Counter([text.strip()])}
     roles = Counter((role, role_target(content)[1].lower() if role == "term" else role_target(content)[1])
                     for role, content in ROLE.findall(text))
     text = ROLE.sub(" ", text)
@@ -85,7 +88,7 @@ def name_of(path):
 def missing_markup(source, translation):
     """What ``translation`` drops or alters of ``source``'s markup: {kind: Counter of missing items}."""
     want, have = markup(source), markup(translation)
-    return {kind: want[kind] - have[kind] for kind in want if want[kind] - have[kind]}
+    return {kind: want[kind] - have.get(kind, Counter()) for kind in want if want[kind] - have.get(kind, Counter())}
 
 
 # ----------------------------------------------------------------------------- the checks themselves
@@ -102,6 +105,9 @@ def test_markup_checker_catches_changes():
         "roles": Counter({("cite", "robbins1951"): 1})}
     assert missing_markup(source, good.replace("`opt.step()`", "opt.step()")) == {
         "code": Counter({"opt.step()": 1})}
+    block = "\n\\theta_{t+1} = \\theta_t - \\eta\\,g_t\n"
+    assert missing_markup(block, block) == {}
+    assert missing_markup(block, block.replace("-", "+")) == {"math": Counter({block.strip(): 1})}
 
 
 def test_glossary_checker_reads_titles():
