@@ -1,7 +1,9 @@
 # dlnotes: two commands on a fresh machine with Python 3.11.
-#   make book   build the HTML book into _build/html (creates .venv on first use)
+#   make book   build the HTML book into _build/html, its Chinese edition into _build/html/zh
+#               (creates .venv on first use)
 #   make test   run every test: unit tests, notebook regression (nbval), built-book browser checks
 # Authors: make notebooks  re-executes every chapter in place and stores the outputs.
+#          make gettext    after editing English text: refresh the translation catalogues in locales/
 
 PYTHON ?= python3.11
 VENV   := .venv
@@ -14,7 +16,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: venv book test unit notebooks bench clean
+.PHONY: venv book gettext test unit notebooks bench clean
 
 venv: $(STAMP)
 
@@ -28,7 +30,13 @@ $(STAMP): requirements.txt pyproject.toml
 book: venv
 	@echo "==> Building the book (executes changed chapters through the cache) into _build/html"
 	$(BIN)/jupyter-book build -W --keep-going .
-	@echo "==> Open _build/html/index.html"
+	@echo "==> Building the Chinese edition from the same execution (the cache) into _build/html/zh"
+	$(BIN)/python book/i18n.py html .
+	@echo "==> Open _build/html/index.html (English) or _build/html/zh/index.html (Chinese)"
+
+gettext: venv
+	@echo "==> Extracting the English messages and updating locales/zh_CN/LC_MESSAGES (sphinx-intl)"
+	$(BIN)/python book/i18n.py gettext .
 
 test: venv
 	@echo "==> Running unit tests, nbval on every chapter and the built-book browser tests"

@@ -42,17 +42,21 @@ def site(tmp_path_factory):
     write_fixture_notebook(src / f"{FIXTURE}.ipynb")
 
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    build = subprocess.run(
-        [str(jupyter_book), "build", "-W", "--keep-going", "--path-output", str(out), str(src)],
-        capture_output=True, text=True,
-    )
-    if build.returncode:
-        lines = (build.stdout + build.stderr).splitlines()
-        problems = [line for line in lines if re.search(r"WARNING|ERROR|Error", line)]
-        pytest.fail("book build failed:\n" + "\n".join(problems or lines[-60:]))
+    run_build("book", [str(jupyter_book), "build", "-W", "--keep-going", "--path-output", str(out), str(src)])
+    # The Chinese edition at html/zh/, as `make book` builds it (every page links to it).
+    run_build("Chinese edition", [sys.executable, str(src / "book" / "i18n.py"), "html", str(src),
+                                  "--path-output", str(out)])
     html = out / "_build" / "html"
     (html / "screenshots").mkdir(exist_ok=True)
     return html
+
+
+def run_build(what, command):
+    build = subprocess.run(command, capture_output=True, text=True)
+    if build.returncode:
+        lines = (build.stdout + build.stderr).splitlines()
+        problems = [line for line in lines if re.search(r"WARNING|ERROR|Error", line)]
+        pytest.fail(f"{what} build failed:\n" + "\n".join(problems or lines[-60:]))
 
 
 @pytest.fixture(scope="session")

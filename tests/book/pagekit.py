@@ -16,7 +16,7 @@ import yaml
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[2]
-BOOK_SOURCES = ["_config.yml", "_toc.yml", "chapters", "book"]
+BOOK_SOURCES = ["_config.yml", "_toc.yml", "chapters", "book", "locales"]
 SKIP_COPY = [".ipynb_checkpoints", "__pycache__", "_build"]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
