@@ -16,7 +16,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: venv book gettext test unit notebooks bench clean
+.PHONY: venv book gettext test unit notebooks bench lab pdf clean
 
 venv: $(STAMP)
 
@@ -53,6 +53,19 @@ notebooks: venv
 	    $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	        --ExecutePreprocessor.timeout=600 "$$nb" || exit 1; \
 	done
+
+# JupyterLab on the chapters, with the book's MyST markup rendered (jupyterlab-myst). As root (a
+# container) JupyterLab needs --allow-root; LAB_IP=0.0.0.0 makes it reachable from outside a container
+# (publish LAB_PORT), and the URL with its token is printed below the banner.
+LAB_IP   ?= 127.0.0.1
+LAB_PORT ?= 8888
+lab: venv
+	@echo "==> JupyterLab on chapters/ at http://$(LAB_IP):$(LAB_PORT)/lab (open the link with ?token=... printed below; Ctrl-C stops it)"
+	$(BIN)/jupyter lab --notebook-dir=chapters --ip=$(LAB_IP) --port=$(LAB_PORT) $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# One PDF of the whole book, printed from the built HTML by headless Chromium (book/make_pdf.py).
+pdf: book
+	$(BIN)/python book/make_pdf.py
 
 bench: venv
 	@for b in benchmarks/bench_*.py; do echo "==> $$b"; $(BIN)/python "$$b" || exit 1; done
