@@ -14,6 +14,7 @@ import argparse
 import datetime
 import html
 import io
+import shutil
 import sys
 import threading
 from functools import partial
@@ -220,6 +221,9 @@ def main(argv=None):
     out = args.out or args.html / "dlnotes.pdf"
     total = build_pdf(args.html, out)
     print(f"==> {out}: {total} pages, {out.stat().st_size / 1e6:.1f} MB")
+    if args.out is None and (args.html / "zh").is_dir():
+        # the Chinese landing page links to the same (English) PDF beside its own pages
+        shutil.copy2(out, args.html / "zh" / "dlnotes.pdf")
 
 
 if __name__ == "__main__":
