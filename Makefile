@@ -74,6 +74,8 @@ dist: venv
 	rm -rf dist
 	$(BIN)/python -m build --outdir dist .
 	$(BIN)/python -m twine check --strict dist/*
+	@echo "==> Installing the wheel into a fresh environment and running tests/smoke_installed.py there"
+	DLNOTES_DIST=dist $(BIN)/python -m pytest -p no:cacheprovider -m fresh_env -v tests/test_packaging.py
 
 colab-check: dist
 	$(BIN)/python -m pytest -p no:cacheprovider -m fresh_env -v tests/test_setup_cell.py
