@@ -6,13 +6,16 @@ packages come from; on Linux PyTorch's CPU index is added when it answers, as `m
 and runs code there with the source tree out of reach (another working directory, no PYTHONPATH).
 """
 
+import functools
 import os
 import re
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))  # the tests import tools/setup_cell.py
 
 
 def run(args, **kwargs):
@@ -46,6 +49,40 @@ def normalise(name):
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+def requirement_closure(requirements):
+    """Normalised names of the distributions ``requirements`` (PEP 508 strings) bring in, with
+    what those require in turn (without their extras), as far as this environment knows them."""
+    names = [normalise(re.match(r"[A-Za-z0-9._-]+", r).group(0)) for r in requirements]
+    closure, frontier = set(names), list(names)
+    while frontier:
+        try:
+            needs = metadata.requires(frontier.pop()) or []
+        except metadata.PackageNotFoundError:
+            continue
+        for need in needs:
+            name = normalise(re.match(r"[A-Za-z0-9._-]+", need).group(0))
+            if "extra ==" not in need and name not in closure:
+                closure.add(name)
+                frontier.append(name)
+    return closure
+
+
+@functools.cache
+def _providers():
+    """{top-level module: [distribution, ...]} for this environment (slow to compute: once)."""
+    return metadata.packages_distributions()
+
+
+def undeclared(modules, requirements):
+    """{top-level module: its providers} for the third-party ``modules`` (dotted names; the
+    standard library and dlnotes left out) that no distribution ``requirements`` bring in provides."""
+    closure = requirement_closure(requirements)
+    providers = _providers()
+    tops = {m.split(".")[0] for m in modules} - set(sys.stdlib_module_names) - {"dlnotes"}
+    return {top: providers.get(top) for top in sorted(tops)
+            if not {normalise(d) for d in providers.get(top, [])} & closure}
+
+
 def build_wheel(outdir):
     """Build the wheel of this repository into ``outdir``; return its path."""
     run([sys.executable, "-m", "build", "--wheel", "--outdir", outdir, ROOT])
@@ -58,10 +95,10 @@ def torch_index_args(python):
     return run(["sh", ROOT / "tools" / "torch-index", python]).stdout.split()
 
 
-def make_venv(path):
-    """A new virtual environment at ``path`` from the base interpreter; returns its python."""
-    base = getattr(sys, "_base_executable", sys.executable)
-    run([base, "-m", "venv", path])
+def make_venv(path, base=None):
+    """A new virtual environment at ``path`` made by interpreter ``base`` (by default the one
+    under this test run's environment); returns its python."""
+    run([base or getattr(sys, "_base_executable", sys.executable), "-m", "venv", path])
     python = Path(path) / ("Scripts" if os.name == "nt" else "bin") / "python"
     return python
 

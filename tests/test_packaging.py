@@ -1,25 +1,19 @@
 """The distribution `dlnotes-book`: its name and version, what it declares, and the built wheel
 installed into a fresh environment outside the source tree (`make dist` runs that last test)."""
 
-import ast
 import os
 import re
-import sys
 import tomllib
-from importlib.metadata import PackageNotFoundError, packages_distributions, requires
 from pathlib import Path
 
 import pytest
 
 import dlnotes
-from _fresh_env import ROOT, build_wheel, clean_env, make_venv, normalise, pip_install, run
+from _fresh_env import ROOT, build_wheel, clean_env, make_venv, pip_install, run, undeclared
+from setup_cell import imported_modules
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 PROJECT = PYPROJECT["project"]
-
-
-def requirement_name(requirement):
-    return normalise(re.match(r"[A-Za-z0-9._-]+", requirement).group(0))
 
 
 def test_distribution_name_is_ours_and_import_name_is_dlnotes():
@@ -36,39 +30,13 @@ def test_one_version_source_and_a_changelog_entry_for_it():
     assert headings and headings[0] == dlnotes.__version__, headings
 
 
-def third_party_imports():
-    """Top-level modules that dlnotes/*.py import, other than the standard library and dlnotes."""
-    found = set()
-    for path in (ROOT / "dlnotes").rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                found.update(alias.name.split(".")[0] for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.level == 0:
-                found.add(node.module.split(".")[0])
-    return found - set(sys.stdlib_module_names) - {"dlnotes"}
-
-
 def test_every_import_of_the_package_is_declared():
     """A module the package imports comes from a dependency or an extra, or from one of theirs
     (threadpoolctl arrives with scikit-learn): the wheel's metadata is enough to run it."""
-    declared = {requirement_name(r) for r in PROJECT["dependencies"]}
-    declared |= {requirement_name(r) for rs in PROJECT["optional-dependencies"].values() for r in rs}
-    closure = set(declared)
-    frontier = list(declared)
-    while frontier:
-        try:
-            reqs = requires(frontier.pop()) or []
-        except PackageNotFoundError:
-            continue
-        for r in reqs:
-            name = requirement_name(r)
-            if "extra ==" not in r and name not in closure:
-                closure.add(name)
-                frontier.append(name)
-    providers = packages_distributions()
-    undeclared = {m: providers.get(m) for m in third_party_imports()
-                  if not {normalise(d) for d in providers.get(m, [])} & closure}
-    assert not undeclared, f"imported by dlnotes/ but not declared in pyproject.toml: {undeclared}"
+    modules = imported_modules(p.read_text(encoding="utf-8") for p in (ROOT / "dlnotes").rglob("*.py"))
+    declared = PROJECT["dependencies"] + sum(PROJECT["optional-dependencies"].values(), [])
+    missing = undeclared(modules, declared)
+    assert not missing, f"imported by dlnotes/ but not declared in pyproject.toml: {missing}"
 
 
 @pytest.mark.fresh_env

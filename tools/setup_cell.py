@@ -41,14 +41,12 @@ def version():
     return re.search(r'^__version__ = "([^"]+)"$', text, re.MULTILINE).group(1)
 
 
-def imported_modules(nb):
-    """Every absolute module a notebook's code cells import, with the names `from dlnotes import x`
-    brings in as modules (`dlnotes.x`)."""
+def imported_modules(sources):
+    """Every absolute module that the Python ``sources`` import, counting the names that
+    ``from package import name`` brings in as modules ``package.name``."""
     found = set()
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        for node in ast.walk(ast.parse(cell.source)):
+    for text in sources:
+        for node in ast.walk(ast.parse(text)):
             if isinstance(node, ast.Import):
                 found.update(alias.name for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.level == 0:
@@ -57,9 +55,14 @@ def imported_modules(nb):
     return found
 
 
+def code_sources(nb):
+    """The sources of a notebook's code cells."""
+    return [cell.source for cell in nb.cells if cell.cell_type == "code"]
+
+
 def extras(nb):
     """The extras a chapter needs, sorted: those whose module (or a submodule of it) it imports."""
-    modules = imported_modules(nb)
+    modules = imported_modules(code_sources(nb))
     return sorted({extra for module, extra in EXTRA_FOR_MODULE.items()
                    if any(m == module or m.startswith(module + ".") for m in modules)})
 
