@@ -12,10 +12,11 @@ Run it after changing `__version__` in dlnotes/__init__.py, then re-execute the 
 """
 
 import ast
-import re
 from pathlib import Path
 
 import nbformat
+
+from version import version
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("0*.ipynb"))
@@ -33,12 +34,6 @@ if importlib.util.find_spec("dlnotes") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", package], check=True)'''
 
 FIRST_LINE = TEMPLATE.splitlines()[0]
-
-
-def version():
-    """`__version__` in dlnotes/__init__.py, read without importing the package."""
-    text = (ROOT / "dlnotes" / "__init__.py").read_text(encoding="utf-8")
-    return re.search(r'^__version__ = "([^"]+)"$', text, re.MULTILINE).group(1)
 
 
 def imported_modules(sources):
