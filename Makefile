@@ -77,7 +77,7 @@ dist: venv
 	@echo "==> Installing the wheel into a fresh environment and running tests/smoke_installed.py there"
 	DLNOTES_DIST=dist $(BIN)/python -m pytest -p no:cacheprovider -m fresh_env -v tests/test_packaging.py
 
-colab-check: dist
+colab-check: venv
 	$(BIN)/python -m pytest -p no:cacheprovider -m fresh_env -v tests/test_setup_cell.py
 
 binder-check: venv
