@@ -42,6 +42,8 @@ $(STAMP): requirements.txt pyproject.toml
 	@echo "==> Installing requirements.txt into $(VENV) (first time: a few minutes; pip shows its progress)"
 	$(BIN)/python -m pip install --progress-bar on \
 	    $$(tools/torch-index $(BIN)/python "$(TORCH_CPU_INDEX)") -r requirements.txt
+	@# the distribution was called "dlnotes" before 0.1.0: drop that older editable install
+	@$(BIN)/python -m pip uninstall --yes --quiet dlnotes >/dev/null 2>&1 || true
 	$(BIN)/python -m pip install --no-deps -e .
 	@$(BIN)/python -c 'import platform, torch; print(f"==> $(VENV): Python {platform.python_version()}, PyTorch {torch.__version__}")'
 	@touch $(STAMP)
