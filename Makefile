@@ -1,12 +1,22 @@
-# dlnotes: two commands on a fresh machine with Python 3.11.
+# dlnotes: two commands on a fresh machine with Python 3.11, 3.12 or 3.13.
 #   make book   build the HTML book into _build/html, its Chinese edition into _build/html/zh
 #               (creates .venv on first use)
-#   make test   run every test: unit tests, notebook regression (nbval), built-book browser checks
+#   make test   run every test: unit tests, notebook regression (nbval), built-book browser checks,
+#               JupyterLab in a browser
+# Readers: make lab  JupyterLab on the chapters;  make pdf  the whole book as one PDF.
 # Authors: make notebooks  re-executes every chapter in place and stores the outputs.
 #          make gettext    after editing English text: refresh the translation catalogues in locales/
+# Release: make dist  builds the sdist and wheel into dist/ and checks them.
+# Slow checks of a reader's paths, each in a fresh environment of its own (minutes):
+#   make colab-check    a chapter runs from its set-up cell where only Colab's packages are present
+#   make binder-check   every chapter passes nbval in an environment made from binder/requirements.txt
 
-PYTHON ?= python3.11
-VENV   := .venv
+# The interpreter: empty means the first supported one tools/find-python finds; PYTHON=python3.13
+# picks one (it must be 3.11, 3.12 or 3.13).
+PYTHON ?=
+VENV   ?= .venv
+# PyTorch's CPU wheel index, used on Linux when it answers (tools/torch-index); empty: never.
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 JOBS   ?= 2
@@ -16,15 +26,30 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: venv book gettext test unit notebooks bench lab pdf clean
+.PHONY: venv book gettext test unit notebooks bench lab pdf clean dist colab-check binder-check
 
 venv: $(STAMP)
+ifneq ($(strip $(PYTHON)),)
+	@want=$$(tools/find-python $(PYTHON)) || exit 1; \
+	want=$$("$$want" -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \
+	have=$$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \
+	if [ "$$want" != "$$have" ]; then \
+	    echo "make: $(VENV) holds Python $$have, but PYTHON=$(PYTHON) is Python $$want."; \
+	    echo "make: remove $(VENV) to rebuild it, or keep both with VENV=.venv-$$want"; exit 1; fi
+endif
 
 $(STAMP): requirements.txt pyproject.toml
-	@echo "==> Setting up $(VENV) (first time: a few minutes; pip shows its progress)"
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --progress-bar on -r requirements.txt
+	@set -e; if [ ! -x $(BIN)/python ]; then \
+	    py=$$(tools/find-python $(PYTHON)); \
+	    echo "==> Creating $(VENV) with $$py (Python $$("$$py" -c 'import platform; print(platform.python_version())'))"; \
+	    "$$py" -m venv $(VENV); fi
+	@echo "==> Installing requirements.txt into $(VENV) (first time: a few minutes; pip shows its progress)"
+	$(BIN)/python -m pip install --progress-bar on \
+	    $$(tools/torch-index $(BIN)/python "$(TORCH_CPU_INDEX)") -r requirements.txt
+	@# the distribution was called "dlnotes" before 0.1.0: drop that older editable install
+	@$(BIN)/python -m pip uninstall --yes --quiet dlnotes >/dev/null 2>&1 || true
 	$(BIN)/python -m pip install --no-deps -e .
+	@$(BIN)/python -c 'import platform, torch; print(f"==> $(VENV): Python {platform.python_version()}, PyTorch {torch.__version__}")'
 	@touch $(STAMP)
 
 book: venv
@@ -70,5 +95,18 @@ pdf: book
 bench: venv
 	@for b in benchmarks/bench_*.py; do echo "==> $$b"; $(BIN)/python "$$b" || exit 1; done
 
+dist: venv
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/python -m twine check --strict dist/*
+	@echo "==> Installing the wheel into a fresh environment and running tests/smoke_installed.py there"
+	DLNOTES_DIST=dist $(BIN)/python -m pytest -p no:cacheprovider -m fresh_env -v tests/test_packaging.py
+
+colab-check: venv
+	$(BIN)/python -m pytest -p no:cacheprovider -m fresh_env -v tests/test_setup_cell.py
+
+binder-check: venv
+	$(BIN)/python -m pytest -p no:cacheprovider -m fresh_env -v tests/test_binder.py
+
 clean:
-	rm -rf _build
+	rm -rf _build dist

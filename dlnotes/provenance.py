@@ -1,4 +1,10 @@
-"""The last cell of every chapter: which versions produced the page."""
+"""The last cell of every chapter: which versions produced the page.
+
+The line describes the reader's environment, so nbval compares it only in part: the rules at the
+end of ``nbval_sanitize.cfg`` blank the interpreter's version (any of 3.11-3.13) and PyTorch's
+build label (``+cpu``, ``+cu130``), and keep NumPy's and PyTorch's releases, dlnotes's version and
+the seed, which must match the stored page.
+"""
 
 import platform
 
