@@ -14,6 +14,7 @@ import argparse
 import datetime
 import html
 import io
+import os
 import shutil
 import sys
 import threading
@@ -25,7 +26,9 @@ import yaml
 from pypdf import PdfReader, PdfWriter
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
+# Debian's chromium, as in the browser tests; DLNOTES_CHROMIUM names another Chromium-based browser
+# (the Pages workflow uses the runner's Google Chrome)
+CHROMIUM = os.environ.get("DLNOTES_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 A4 = {"format": "A4", "margin": {"top": "16mm", "bottom": "18mm", "left": "14mm", "right": "14mm"}}
