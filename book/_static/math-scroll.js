@@ -8,7 +8,7 @@
 (function () {
   function markWide() {
     document.querySelectorAll('mjx-container[display="true"]').forEach(function (box) {
-      if (box.scrollWidth > box.clientWidth + 1) box.setAttribute("tabindex", "0");
+      if (box.scrollWidth > box.clientWidth) box.setAttribute("tabindex", "0");
       else box.removeAttribute("tabindex");
     });
   }

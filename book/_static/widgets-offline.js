@@ -11,6 +11,9 @@
 //   default options, and Ajv's strict mode logs one warning about that schema ("strict mode: use
 //   allowUnionTypes ...") on every page with widgets. It is about the upstream schema, not about this
 //   book's widgets, so exactly that message is dropped; every other warning still reaches the console.
+// - ipywidgets 8.1 sliders: the noUiSlider handle has role="slider" but no accessible name (the
+//   description is a <label> not tied to it; axe: aria-input-field-name, serious). Each handle is
+//   labelled by its slider's description as soon as the widget renders.
 (function () {
   var warn = console.warn;
   console.warn = function (message) {
@@ -27,6 +30,16 @@
       "@jupyter-widgets/html-manager/dist": vendor("html-manager"),
     },
   });
+
+  var labelled = 0;
+  new MutationObserver(function () {
+    document.querySelectorAll(".widget-slider .noUi-handle:not([aria-labelledby])").forEach(function (handle) {
+      var label = handle.closest(".widget-slider").querySelector(".widget-label");
+      if (!label) return;
+      if (!label.id) label.id = "widget-slider-label-" + ++labelled;
+      handle.setAttribute("aria-labelledby", label.id);
+    });
+  }).observe(document.documentElement, { childList: true, subtree: true });
 
   // Deferred scripts (MathJax) have run when DOMContentLoaded fires; widgets render on "load".
   document.addEventListener("DOMContentLoaded", function () {
