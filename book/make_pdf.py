@@ -172,33 +172,37 @@ def page_numbers(browser, first, count):
     return render(browser, body, NUMBER_STYLE, format="A4")
 
 
-def build_pdf(html_dir, out_path):
-    from playwright.sync_api import sync_playwright
+def build_pdf(html_dir, out_path, browser=None):
+    """Print the book in `html_dir` to `out_path`; return its number of pages. `browser` is a running
+    Playwright Chromium to use (the tests share theirs); without one, Debian's Chromium is launched."""
+    if browser is None:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+            try:
+                return build_pdf(html_dir, out_path, chromium)
+            finally:
+                chromium.close()
 
     from dlnotes import __version__
 
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
-    docs = toc_documents()
     base, stop = serve(html_dir)
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
-            try:
-                pages = print_pages(browser, base, docs)
-                counts = [len(PdfReader(io.BytesIO(pdf)).pages) for _, pdf in pages]
-                # the front matter's length fixes the first page numbers; two passes settle it
-                front_len = 2
-                for _ in range(2):
-                    starts, n = [], front_len + 1
-                    for count in counts:
-                        starts.append(n)
-                        n += count
-                    front = front_matter(browser, config, [(t, s) for (t, _), s in zip(pages, starts)], __version__)
-                    front_len = len(PdfReader(io.BytesIO(front)).pages)
-                total = front_len + sum(counts)
-                numbers = PdfReader(io.BytesIO(page_numbers(browser, 2, total - 1)))
-            finally:
-                browser.close()
+        pages = print_pages(browser, base, toc_documents())
+        counts = [len(PdfReader(io.BytesIO(pdf)).pages) for _, pdf in pages]
+        # the front matter's length fixes the first page numbers; two passes settle it
+        front_len = 2
+        for _ in range(2):
+            starts, n = [], front_len + 1
+            for count in counts:
+                starts.append(n)
+                n += count
+            front = front_matter(browser, config, [(t, s) for (t, _), s in zip(pages, starts)], __version__)
+            front_len = len(PdfReader(io.BytesIO(front)).pages)
+        total = front_len + sum(counts)
+        numbers = PdfReader(io.BytesIO(page_numbers(browser, 2, total - 1)))
     finally:
         stop()
 

@@ -6,6 +6,7 @@ be imported reliably, because ``tests/book/conftest.py`` has the same module nam
 """
 
 import os
+from pathlib import Path
 
 import pytest
 import torch
@@ -28,3 +29,19 @@ def one_thread():
     with threadpool_limits(limits=1):
         yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium under Playwright, launched once per pytest worker and shared by every
+    browser test (book pages, JupyterLab, the explorers' front ends)."""
+    from playwright.sync_api import sync_playwright
+
+    from browserkit import CHROMIUM, CHROMIUM_FLAGS
+
+    if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
+        pytest.skip(f"{CHROMIUM} not found (apt-get install chromium); CI installs it and never skips")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        yield chromium
+        chromium.close()

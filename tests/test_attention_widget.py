@@ -98,22 +98,13 @@ def test_browser_math_equals_dlnotes(tmp_path):
 
 # ---- the front end in headless Chromium (tests/js/harness.html, no Jupyter) ----------------------
 
-CHROMIUM = shutil.which("chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
-
-
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
 @pytest.mark.parametrize("lang, summary_start, control_name", [("en", "Query 2 (sat)", "Attention query position"),
                                                                ("zh-CN", "查询 2 (sat)", "注意力查询位置")])
-def test_front_end_renders_in_the_page_language(lang, summary_start, control_name):
-    from playwright.sync_api import sync_playwright
-
+def test_front_end_renders_in_the_page_language(browser, lang, summary_start, control_name):
     w = AttentionExplorer()
     state = {k: v for k, v in w.get_state().items() if not k.startswith("_")}
-    with sync_playwright() as p:
-        chrome = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = chrome.new_page()
+    page = browser.new_page()
+    try:
         errors = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto((Path(__file__).parent / "js" / "harness.html").as_uri())
@@ -129,4 +120,5 @@ def test_front_end_renders_in_the_page_language(lang, summary_start, control_nam
         shown = json.loads(page.locator('svg[data-role="weights"]').get_attribute("data-weights"))
         np.testing.assert_allclose(shown, AttentionExplorer(mask="padding").weights[2], rtol=1e-12, atol=1e-15)
         assert errors == []
-        chrome.close()
+    finally:
+        page.close()

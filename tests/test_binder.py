@@ -11,7 +11,7 @@ import tomllib
 import nbformat
 import pytest
 
-from _fresh_env import (ROOT, clean_env, make_venv, normalise, pip_install, requirement_closure,
+from _fresh_env import (ROOT, clean_env, make_venv, pip_install, requirement_closure,
                         requirement_pins, run, torch_index_args, undeclared)
 import setup_cell
 

@@ -261,7 +261,7 @@ def test_6_6_accepts_torch_count_and_leaks_nothing():
 
 
 def test_6_6_explains_the_usual_slips():
-    e, f, h = BLOCK_66["d_model"], BLOCK_66["dim_feedforward"], BLOCK_66["nhead"]
+    e, h = BLOCK_66["d_model"], BLOCK_66["nhead"]
     count = torch_block_count()
     assert_rejected("6.6", count - 4 * e, "layer norms")
     assert_rejected("6.6", count - 2 * e, "two layer norms")

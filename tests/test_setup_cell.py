@@ -40,7 +40,7 @@ def test_first_code_cell_is_the_current_setup_cell(stem):
     assert index is not None, f"{stem}: the first code cell is not the set-up cell"
     cell = nb.cells[index]
     assert cell.source == setup_cell.source(nb), f"{stem}: run `python tools/setup_cell.py`"
-    assert f'"dlnotes-book[' in cell.source and f']=={setup_cell.version()}"' in cell.source
+    assert '"dlnotes-book[' in cell.source and f']=={setup_cell.version()}"' in cell.source
     assert cell.outputs == [], f"{stem}: the set-up cell printed something where dlnotes is installed"
 
 

@@ -16,7 +16,6 @@ from dlnotes.widgets.optimizer import DEFAULT_LRS
 
 JS = Path(__file__).parent / "js"
 NODE = shutil.which("node")
-CHROMIUM = shutil.which("chromium")
 
 
 def front_end_state(widget):
@@ -260,17 +259,6 @@ def test_saved_widget_state_is_small_plain_json(make):
 
 # ---- both front ends in headless Chromium -------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        pytest.skip("chromium is not installed (apt-get install chromium): the widget rendering test needs it")
-    playwright = pytest.importorskip("playwright.sync_api")
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"]
-    with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=args)
-        yield chromium
-        chromium.close()
 
 
 def mount(browser, widget):

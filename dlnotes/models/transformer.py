@@ -16,7 +16,7 @@ import numpy as np
 
 from dlnotes._checks import check_int
 from dlnotes.layers.attention import causal_mask
-from dlnotes.layers.base import Layer, check_input, init_rng
+from dlnotes.layers.base import Layer, check_input
 from dlnotes.layers.linear import Linear
 from dlnotes.layers.positional import sinusoidal_encoding
 from dlnotes.layers.transformer import TransformerEncoderLayer

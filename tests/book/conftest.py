@@ -16,7 +16,7 @@ from urllib.request import urlopen
 import pytest
 import yaml
 
-from pagekit import BOOK_SOURCES, CHROMIUM, CHROMIUM_FLAGS, FIXTURE, ROOT, SKIP_COPY, QuietHandler, write_fixture_notebook
+from pagekit import BOOK_SOURCES, FIXTURE, ROOT, SKIP_COPY, QuietHandler, write_fixture_notebook
 
 # ----------------------------------------------------------------------------- build and serve
 
@@ -70,14 +70,6 @@ def server(site):
     thread.join()
 
 
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="session")

@@ -6,35 +6,20 @@ Import what you need in a test module: `from pagekit import open_page, SKIP_WITH
 """
 
 
-import os
 from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 
 import nbformat
-import pytest
 import yaml
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOK_SOURCES = ["_config.yml", "_toc.yml", "chapters", "book", "locales"]
 SKIP_COPY = [".ipynb_checkpoints", "__pycache__", "_build"]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from browserkit import CHROMIUM, CHROMIUM_FLAGS, SKIP_WITHOUT_CHROMIUM  # noqa: E402,F401 (re-exported)
 FIXTURE = "widget_fixture"  # docname of the widget fixture page in the test build
 
 
-SKIP_WITHOUT_CHROMIUM = pytest.mark.skipif(
-    not Path(CHROMIUM).exists() and not os.environ.get("CI"),
-    reason=f"{CHROMIUM} not found (apt-get install chromium); CI installs it and never skips",
-)
 
 
 def toc_pages():

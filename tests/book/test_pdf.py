@@ -28,11 +28,11 @@ MARGIN_PT = 14 / 25.4 * 72  # the print style's left and right margins, in PDF p
 
 
 @pytest.fixture(scope="module")
-def pdf(site):
+def pdf(site, browser):
     import pdfplumber
 
     path = site / "dlnotes.pdf"
-    total = make_pdf.build_pdf(site, path)
+    total = make_pdf.build_pdf(site, path, browser)
     with pdfplumber.open(path) as doc:
         pages = [(page, page.extract_text() or "") for page in doc.pages]
         assert len(pages) == total

@@ -26,16 +26,12 @@ from urllib.request import urlopen
 
 import pytest
 
+from browserkit import SKIP_WITHOUT_CHROMIUM
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TOKEN = "dlnotes-lab-test"
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists() and not os.environ.get("CI"),
-    reason=f"{CHROMIUM} not found (apt-get install chromium); CI installs it and never skips",
-)
+pytestmark = SKIP_WITHOUT_CHROMIUM
 
 # Raw MyST as it would show if jupyterlab-myst did not render it: a role, a target label or a
 # directive fence at the start of a line.
@@ -107,14 +103,6 @@ def lab(tmp_path_factory):
         log.close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 RUN_ALL = """async () => {
