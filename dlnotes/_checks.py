@@ -111,7 +111,13 @@ def check_finite(x, name, where):
     """Refuse NaN and ±inf: stateful operations call this before they change any state.
 
     ``x`` is a float array (after ``as_float_array``). The message says how many entries are bad.
+    One pass in the usual case: a NaN or ±inf entry makes the sum NaN or ±inf, so a finite sum
+    proves every entry finite; only a non-finite sum (bad entries, or finite ones whose sum
+    overflows) pays for the entry-by-entry count.
     """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.sum(x)):
+            return x
     bad = x.size - np.count_nonzero(np.isfinite(x))
     if bad:
         raise ValueError(f"{where}: {name} must be finite, got {bad} NaN or infinite value(s)")
