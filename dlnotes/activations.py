@@ -74,14 +74,16 @@ def leaky_relu(x, negative_slope=0.01):
     """Leaky ReLU: x for x > 0, negative_slope·x otherwise (a small slope keeps units alive)."""
     x = as_float_array(x, "x", "leaky_relu")
     slope = _slope(negative_slope, "leaky_relu")
-    return np.where(x > 0, x, x * slope)
+    with np.errstate(over="ignore"):  # a huge slope overflows to ±inf, as in torch
+        return np.where(x > 0, x, x * slope)
 
 
 def leaky_relu_grad(x, negative_slope=0.01):
     """leaky_relu′(x) = 1 for x > 0, negative_slope otherwise (x = 0 included, as in PyTorch)."""
     x = as_float_array(x, "x", "leaky_relu_grad")
     slope = _slope(negative_slope, "leaky_relu_grad")
-    return np.where(x > 0, 1.0, slope).astype(x.dtype)
+    with np.errstate(over="ignore"):  # a slope beyond float32's range is inf in float32, as in torch
+        return np.where(x > 0, 1.0, slope).astype(x.dtype)
 
 
 def _normal_cdf(x):
@@ -102,7 +104,16 @@ def gelu(x):
 def gelu_grad(x):
     """gelu′(x) = Φ(x) + x·φ(x), with φ(x) = e^(−x²/2)/√(2π) the standard normal density."""
     x = as_float_array(x, "x", "gelu_grad")
-    return _normal_cdf(x) + x * np.exp(-0.5 * x * x) * _INV_SQRT_2PI
+    with np.errstate(over="ignore", invalid="ignore"):  # x² overflows far out: _saturated gives the limit
+        grad = _normal_cdf(x) + x * np.exp(-0.5 * x * x) * _INV_SQRT_2PI
+    return _saturated(x, grad)
+
+
+def _saturated(x, grad):
+    """GELU's derivative where x³ would overflow (|x| > max^0.3 of x's dtype, inf included) is
+    exactly 1 (x > 0) or 0, as the formula gives just below that point."""
+    far = np.abs(x) > np.finfo(x.dtype).max ** 0.3
+    return np.where(far, (x > 0).astype(grad.dtype), grad) if np.any(far) else grad
 
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -124,8 +135,10 @@ def gelu_tanh(x):
 def gelu_tanh_grad(x):
     """gelu_tanh′(x) = ½(1 + tanh u) + ½x·(1 − tanh² u)·√(2/π)·(1 + 3·0.044715·x²)."""
     x = as_float_array(x, "x", "gelu_tanh_grad")
-    t = np.tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x**3))
-    return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_CUBIC * x * x)
+    with np.errstate(over="ignore", invalid="ignore"):  # x³ overflows far out: _saturated gives the limit
+        t = np.tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x**3))
+        grad = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_CUBIC * x * x)
+    return _saturated(x, grad)
 
 
 def _check_axis(x, axis, where):

@@ -20,7 +20,7 @@ import numbers
 import numpy as np
 
 from dlnotes import activations
-from dlnotes._checks import as_float_array, check_generator
+from dlnotes._checks import as_float_array, check_bool, check_generator
 
 
 class Tensor:
@@ -37,7 +37,7 @@ class Tensor:
 
     def __init__(self, data, requires_grad=True):
         self.data = as_float_array(data, "data", "Tensor")
-        self.requires_grad = bool(requires_grad)
+        self.requires_grad = check_bool(requires_grad, "requires_grad", "Tensor")
         self.grad = None
         self._parents = ()
         self._backward = None  # g ↦ (∂L/∂parent for each parent), set by the op that made this Tensor
@@ -73,6 +73,7 @@ class Tensor:
 
     def __add__(self, other):
         other = self._lift(other)
+        _check_broadcast(self, other, "+")
 
         def backward(g):  # ∂(a+b)/∂a = ∂(a+b)/∂b = 1
             return g, g
@@ -81,6 +82,7 @@ class Tensor:
 
     def __sub__(self, other):
         other = self._lift(other)
+        _check_broadcast(self, other, "-")
 
         def backward(g):  # ∂(a−b)/∂a = 1, ∂(a−b)/∂b = −1
             return g, -g
@@ -89,6 +91,7 @@ class Tensor:
 
     def __mul__(self, other):
         other = self._lift(other)
+        _check_broadcast(self, other, "*")
 
         def backward(g):  # ∂(a·b)/∂a = b, ∂(a·b)/∂b = a
             return g * other.data, g * self.data
@@ -97,6 +100,7 @@ class Tensor:
 
     def __truediv__(self, other):
         other = self._lift(other)
+        _check_broadcast(self, other, "/")
 
         def backward(g):  # ∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b²
             return g / other.data, -g * self.data / (other.data * other.data)
@@ -111,6 +115,13 @@ class Tensor:
         # A 1-D operand is a row (left) or a column (right) vector, as in np.matmul.
         a2 = a if a.ndim > 1 else a[None, :]
         b2 = b if b.ndim > 1 else b[:, None]
+        if a2.shape[-1] != b2.shape[-2]:
+            raise ValueError(
+                f"Tensor @: the last axis of the left operand must match the "
+                f"{'only' if b.ndim == 1 else 'second-to-last'} axis of the right one, "
+                f"got shapes {a.shape} and {b.shape}"
+            )
+        _check_broadcast(a2.shape[:-2], b2.shape[:-2], "@", (a.shape, b.shape))
 
         def backward(g):  # C = A·B:  ∂L/∂A = G·Bᵀ,  ∂L/∂B = Aᵀ·G  (batch axes summed by _unbroadcast)
             g2 = g.reshape(np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]) + (a2.shape[-2], b2.shape[-1]))
@@ -215,6 +226,17 @@ class Tensor:
 
     def reshape(self, *shape):
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        shape = tuple(shape)
+        if any(isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < -1 for n in shape):
+            raise ValueError(f"Tensor.reshape: shape must be integers >= -1, got {shape}")
+        known = int(np.prod([n for n in shape if n != -1]))
+        free = shape.count(-1)
+        if free > 1 or (free == 0 and known != self.data.size) or (
+            free == 1 and (known == 0 or self.data.size % known)
+        ):
+            raise ValueError(
+                f"Tensor.reshape: shape {shape} does not fit the {self.data.size} elements of shape {self.shape}"
+            )
 
         def backward(g):  # a reshape moves no values: reshape the gradient back
             return (g.reshape(self.shape),)
@@ -224,6 +246,14 @@ class Tensor:
     def transpose(self, *axes):
         axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
         ndim = self.data.ndim
+        if axes:
+            bad = any(isinstance(ax, bool) or not isinstance(ax, numbers.Integral) or not -ndim <= ax < ndim
+                      for ax in axes)
+            if bad or len(axes) != ndim or len({ax % ndim for ax in axes}) != ndim:
+                raise ValueError(
+                    f"Tensor.transpose: axes must be a permutation of the {ndim} axes of shape {self.shape}, "
+                    f"got {tuple(axes)}"
+                )
         perm = tuple(ax % ndim for ax in axes) if axes else tuple(reversed(range(ndim)))
 
         def backward(g):  # undo the permutation
@@ -306,6 +336,17 @@ def _unbroadcast(grad, shape):
     return np.sum(grad, axis=stretched, keepdims=True) if stretched else grad
 
 
+def _check_broadcast(a, b, op, shapes=None):
+    """Refuse operands (Tensors or shapes) that do not broadcast, naming both shapes."""
+    sa = a.shape if isinstance(a, Tensor) else a
+    sb = b.shape if isinstance(b, Tensor) else b
+    try:
+        np.broadcast_shapes(sa, sb)
+    except ValueError:
+        left, right = shapes if shapes is not None else (sa, sb)
+        raise ValueError(f"Tensor {op}: operand shapes {left} and {right} do not broadcast") from None
+
+
 def _axes(axis, ndim, where):
     """Normalise ``axis`` (None, an int or a tuple of ints) to a tuple of non-negative axes."""
     if axis is None:
@@ -314,6 +355,8 @@ def _axes(axis, ndim, where):
     for ax in axes:
         if isinstance(ax, bool) or not isinstance(ax, numbers.Integral) or not -ndim <= ax < ndim:
             raise ValueError(f"{where}: axis must be None or integers in [{-ndim}, {ndim}), got {axis!r}")
+    if len({ax % ndim for ax in axes}) != len(axes):
+        raise ValueError(f"{where}: axis must not repeat an axis, got {axis!r}")
     return tuple(sorted(ax % ndim for ax in axes))
 
 

@@ -57,6 +57,7 @@ with the shape of ``x`` reduced to length 1 on every other axis, e.g. ``(C_out, 
 """
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -245,7 +246,12 @@ def _choose_qparams(x, bits, scheme, axis):
     if scheme == "symmetric":
         scale = np.maximum(np.maximum(-x_min, x_max) / ((qmax - qmin) / 2), _MIN_SCALE)
         return _qparams(scale, np.zeros_like(scale), axis)
-    scale = np.maximum((x_max - x_min) / (qmax - qmin), _MIN_SCALE)
+    with np.errstate(over="ignore"):
+        span = x_max - x_min
+    # x_max − x_min overflows for |x| near float64's max: divide first there (only there, so the
+    # scale of ordinary input keeps its last bit).
+    scale = np.where(np.isfinite(span), span / (qmax - qmin), x_max / (qmax - qmin) - x_min / (qmax - qmin))
+    scale = np.maximum(scale, _MIN_SCALE)
     return _qparams(scale, np.clip(qmin - np.rint(x_min / scale), qmin, qmax), axis)
 
 
@@ -313,12 +319,21 @@ def quantize(x, bits=8, scheme="symmetric", axis=None, *, scale=None, zero_point
     return _quantize(x, bits, scheme, axis, scale, zero_point, "quantize")
 
 
+def _extreme(scale):
+    """The first entry of ``scale`` that is not positive and finite (for a message)."""
+    flat = scale.ravel()
+    return flat[~(np.isfinite(flat) & (flat > 0))][0]
+
+
 def dequantize(q, scale, zero_point=0):
     """x̂ = (q − zero_point) · scale in float64; scale and zero_point as returned by :func:`quantize`."""
     q = np.asarray(q)
     if q.dtype.kind not in "iu":
         raise TypeError(f"dequantize: q must be an integer array, got dtype {q.dtype}")
-    return (q.astype(np.float64) - np.asarray(zero_point)) * np.asarray(scale, dtype=np.float64)
+    scale = as_float_array(scale, "scale", "dequantize").astype(np.float64)
+    if not np.all(np.isfinite(scale) & (scale > 0)):
+        raise ValueError(f"dequantize: scale must be positive and finite, got {_extreme(scale)}")
+    return (q.astype(np.float64) - np.asarray(zero_point)) * scale
 
 
 def fake_quantize(x, bits=8, scheme="symmetric", axis=None, *, scale=None, zero_point=None):
@@ -351,4 +366,6 @@ def model_size_bytes(arrays, bits=32):
     bits = check_int(bits, "bits", "model_size_bytes", low=1)
     if isinstance(arrays, np.ndarray):
         arrays = [arrays]
+    if isinstance(arrays, (str, bytes)) or not isinstance(arrays, Iterable):
+        raise TypeError(f"model_size_bytes: arrays must be an array or a list of arrays, got {type(arrays).__name__}")
     return sum(math.ceil(np.asarray(a).size * bits / 8) for a in arrays)

@@ -13,6 +13,7 @@ seed fixes the data exactly. Features come back as float64 arrays, class labels 
 mini-batches, shuffled when given an ``rng``.
 """
 
+import numbers
 from typing import NamedTuple
 
 import numpy as np
@@ -84,8 +85,13 @@ def sine_sequences(n, seq_len, horizon=1, noise=0.0, omega=(0.1, 0.3), *, rng):
     n = check_int(n, "n", where, low=1)
     seq_len = check_int(seq_len, "seq_len", where, low=1)
     horizon = check_int(horizon, "horizon", where, low=1)
-    noise = check_real(noise, "noise", where, low=0.0)
-    if len(omega) != 2 or not 0 < omega[0] <= omega[1]:
+    noise = check_real(noise, "noise", where, low=0.0, high=1e150)  # noise·ε must stay finite
+    if (
+        not isinstance(omega, (tuple, list))
+        or len(omega) != 2
+        or any(isinstance(w, bool) or not isinstance(w, numbers.Real) or not np.isfinite(w) for w in omega)
+        or not 0 < omega[0] <= omega[1]
+    ):
         raise ValueError(f"{where}: omega must be a range (low, high) with 0 < low <= high, got {omega!r}")
     check_generator(rng, where)
     w = rng.uniform(omega[0], omega[1], size=(n, 1))

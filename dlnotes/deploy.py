@@ -59,7 +59,9 @@ def export_onnx(module, example, path, *, dynamo=True, opset=18, input_name="inp
         raise TypeError(f"{where}: dynamo must be True or False, got {type(dynamo).__name__}")
     path = _check_path(path, where)
     opset = check_int(opset, "opset", where, low=7)
-    dtype = next(module.parameters()).dtype
+    # A module without parameters (nn.ReLU()) runs in torch's default dtype.
+    first = next(iter(module.parameters()), None)
+    dtype = torch.get_default_dtype() if first is None else first.dtype
     x = torch.as_tensor(np.asarray(example) if not isinstance(example, torch.Tensor) else example).to(dtype)
     if x.ndim == 0 or len(x) == 0:
         raise ValueError(f"{where}: example must be a batch with at least one row, got shape {tuple(x.shape)}")

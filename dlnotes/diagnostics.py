@@ -70,7 +70,7 @@ def saturated_fraction(z, activation="sigmoid", threshold=0.1):
     |z| > 1.82 for tanh. z: (N, units). Returns a float in [0, 1].
     """
     z = _units(z, "saturated_fraction")
-    if activation not in _SLOPES:
+    if not isinstance(activation, str) or activation not in _SLOPES:
         raise ValueError(f"saturated_fraction: activation must be one of {', '.join(_SLOPES)}, got {activation!r}")
     threshold = check_real(threshold, "threshold", "saturated_fraction", low=0.0, high=1.0)
     slope, peak = _SLOPES[activation]

@@ -36,8 +36,8 @@ def numerical_gradient(f, x, h=1e-6):
 
 def relative_error(analytic, numeric):
     """max |a − n| / max(1, |a|, |n|) elementwise, reduced by max: scale-aware and safe at 0."""
-    a = np.asarray(analytic, dtype=np.float64)
-    n = np.asarray(numeric, dtype=np.float64)
+    a = as_float_array(analytic, "analytic", "relative_error").astype(np.float64)
+    n = as_float_array(numeric, "numeric", "relative_error").astype(np.float64)
     if a.shape != n.shape:
         raise ValueError(f"relative_error: numeric must have the shape of analytic {a.shape}, got {n.shape}")
     if a.size == 0:

@@ -25,6 +25,11 @@ import numpy as np
 from dlnotes._checks import check_generator, check_real
 
 
+# Largest std, bound or gain accepted: the draws (a few std, the width 2·bound) must stay finite,
+# or the Generator raises a bare OverflowError.
+_MAX_SCALE = 1e300
+
+
 def _check_shape(shape, where):
     """Return ``shape`` as a tuple of non-negative ints (an int alone means a 1-D shape)."""
     dims = (shape,) if isinstance(shape, numbers.Integral) else shape
@@ -59,7 +64,10 @@ _UNIT_GAIN = ("linear", "conv1d", "conv2d", "conv3d",
               "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "sigmoid")
 
 
-def _gain(nonlinearity, param, where):
+def _gain(nonlinearity, param, where, param_name="param"):
+    known = ", ".join(_UNIT_GAIN + ("tanh", "relu", "leaky_relu", "selu"))
+    if not isinstance(nonlinearity, str):
+        raise ValueError(f"{where}: nonlinearity must be one of {known}, got {nonlinearity!r}")
     if nonlinearity in _UNIT_GAIN:
         return 1.0
     if nonlinearity == "tanh":
@@ -67,11 +75,11 @@ def _gain(nonlinearity, param, where):
     if nonlinearity == "relu":
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
-        slope = 0.01 if param is None else check_real(param, "negative slope", where)
+        # |slope| <= 1e150 keeps slope² finite (a bare OverflowError otherwise)
+        slope = 0.01 if param is None else check_real(param, param_name, where, low=-1e150, high=1e150)
         return math.sqrt(2.0 / (1.0 + slope**2))
     if nonlinearity == "selu":
         return 0.75
-    known = ", ".join(_UNIT_GAIN + ("tanh", "relu", "leaky_relu", "selu"))
     raise ValueError(f"{where}: nonlinearity must be one of {known}, got {nonlinearity!r}")
 
 
@@ -97,7 +105,7 @@ def normal(shape, std, rng):
     """w ~ N(0, std²): Var(w) = std². A fixed small std (e.g. 0.01) breaks symmetry but ignores
     the fan, so activations shrink or grow with depth."""
     shape = _check_shape(shape, "normal")
-    std = check_real(std, "std", "normal", low=0.0)
+    std = check_real(std, "std", "normal", low=0.0, high=_MAX_SCALE)
     return check_generator(rng, "normal").normal(0.0, std, size=shape)
 
 
@@ -105,13 +113,13 @@ def uniform(shape, bound, rng):
     """w ~ U(−bound, bound): Var(w) = bound²/3. PyTorch's default Linear/Conv bias uses
     bound = 1/√fan_in."""
     shape = _check_shape(shape, "uniform")
-    bound = check_real(bound, "bound", "uniform", low=0.0)
+    bound = check_real(bound, "bound", "uniform", low=0.0, high=_MAX_SCALE)
     return check_generator(rng, "uniform").uniform(-bound, bound, size=shape)
 
 
 def _xavier_std(shape, gain, where):
     shape, fan_in, fan_out = _fans(shape, where)
-    gain = check_real(gain, "gain", where, low=0.0)
+    gain = check_real(gain, "gain", where, low=0.0, high=_MAX_SCALE)
     return shape, gain * math.sqrt(2.0 / max(fan_in + fan_out, 1))  # max(): empty shapes draw nothing
 
 
@@ -137,10 +145,10 @@ def xavier_normal(shape, rng, gain=1.0):
 
 def _kaiming_std(shape, a, mode, nonlinearity, where):
     shape, fan_in, fan_out = _fans(shape, where)
-    if mode not in ("fan_in", "fan_out"):
+    if not isinstance(mode, str) or mode not in ("fan_in", "fan_out"):
         raise ValueError(f"{where}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
     fan = fan_in if mode == "fan_in" else fan_out
-    gain = _gain(nonlinearity, a, where)
+    gain = _gain(nonlinearity, a, where, "a")
     return shape, gain / math.sqrt(max(fan, 1))  # max(): empty shapes draw nothing
 
 

@@ -85,7 +85,8 @@ def binary_cross_entropy_with_logits(logits, target, pos_weight=None):
     """
     x, y, p = _bce_args(logits, target, pos_weight, "binary_cross_entropy_with_logits")
     softplus_neg = np.maximum(-x, 0.0) + np.log1p(np.exp(-np.abs(x)))
-    return float(np.mean((1.0 - y) * x + (1.0 + (p - 1.0) * y) * softplus_neg))
+    with np.errstate(over="ignore"):  # a huge pos_weight makes the loss inf, as in torch
+        return float(np.mean((1.0 - y) * x + (1.0 + (p - 1.0) * y) * softplus_neg))
 
 
 def binary_cross_entropy_with_logits_grad(logits, target, pos_weight=None):

@@ -96,4 +96,5 @@ def gaussian_nll(x, mean, var):
         ) from None
     if not np.all(var > 0):
         raise ValueError(f"gaussian_nll: var must be > 0 everywhere, got min {np.min(var)}")
-    return 0.5 * (np.log(2.0 * np.pi * var) + (x - mean) ** 2 / var)
+    with np.errstate(over="ignore"):  # (x − μ)² beyond float64's range is inf, as in torch
+        return 0.5 * (np.log(2.0 * np.pi * var) + (x - mean) ** 2 / var)

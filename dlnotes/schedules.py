@@ -24,6 +24,8 @@ The values match torch.optim.lr_scheduler (StepLR, MultiStepLR, ExponentialLR,
 CosineAnnealingLR, LinearLR, and SequentialLR of LinearLR then CosineAnnealingLR) to 1e-12.
 """
 
+from collections.abc import Iterable
+
 import numpy as np
 
 from dlnotes._checks import check_int, check_real
@@ -48,7 +50,8 @@ def step_lr(epoch, base_lr, step_size, gamma=0.1):
     base_lr = check_real(base_lr, "base_lr", "step_lr", low=0.0)
     step_size = check_int(step_size, "step_size", "step_lr", low=1)
     gamma = check_real(gamma, "gamma", "step_lr", low=0.0, low_open=True)
-    return _result(base_lr * gamma ** (e // step_size))
+    with np.errstate(over="ignore"):  # γ^k beyond float64's range is inf, as in torch
+        return _result(base_lr * gamma ** (e // step_size))
 
 
 def multistep_lr(epoch, base_lr, milestones, gamma=0.1):
@@ -59,7 +62,8 @@ def multistep_lr(epoch, base_lr, milestones, gamma=0.1):
     if m.ndim != 1 or m.dtype.kind not in "iu" or np.any(np.diff(m) <= 0) or np.any(m < 1):
         raise ValueError(f"multistep_lr: milestones must be increasing integers >= 1, got {milestones!r}")
     gamma = check_real(gamma, "gamma", "multistep_lr", low=0.0, low_open=True)
-    return _result(base_lr * gamma ** np.searchsorted(m, e, side="right"))
+    with np.errstate(over="ignore"):  # γ^k beyond float64's range is inf, as in torch
+        return _result(base_lr * gamma ** np.searchsorted(m, e, side="right"))
 
 
 def exponential_lr(epoch, base_lr, gamma):
@@ -67,7 +71,8 @@ def exponential_lr(epoch, base_lr, gamma):
     e = _epochs(epoch, "exponential_lr")
     base_lr = check_real(base_lr, "base_lr", "exponential_lr", low=0.0)
     gamma = check_real(gamma, "gamma", "exponential_lr", low=0.0, low_open=True)
-    return _result(base_lr * gamma ** e)
+    with np.errstate(over="ignore"):  # γ^e beyond float64's range is inf, as in torch
+        return _result(base_lr * gamma ** e)
 
 
 def cosine_annealing_lr(epoch, base_lr, T_max, eta_min=0.0):
@@ -78,7 +83,8 @@ def cosine_annealing_lr(epoch, base_lr, T_max, eta_min=0.0):
     base_lr = check_real(base_lr, "base_lr", "cosine_annealing_lr", low=0.0)
     T_max = check_int(T_max, "T_max", "cosine_annealing_lr", low=1)
     eta_min = check_real(eta_min, "eta_min", "cosine_annealing_lr", low=0.0)
-    return _result(eta_min + (base_lr - eta_min) * (1.0 + np.cos(np.pi * e / T_max)) / 2.0)
+    # ·((1 + cos)/2) equals ·(1 + cos)/2 bit for bit (halving is exact) and cannot overflow
+    return _result(eta_min + (base_lr - eta_min) * ((1.0 + np.cos(np.pi * e / T_max)) / 2.0))
 
 
 def linear_lr(epoch, base_lr, start_factor=1.0 / 3.0, end_factor=1.0, total_iters=5):
@@ -104,6 +110,10 @@ def warmup_cosine_lr(epoch, base_lr, warmup_epochs, total_epochs, start_factor=0
     e = _epochs(epoch, "warmup_cosine_lr")
     w = check_int(warmup_epochs, "warmup_epochs", "warmup_cosine_lr", low=1)
     total = check_int(total_epochs, "total_epochs", "warmup_cosine_lr", low=w + 1)
+    # checked here too, so that a refusal names this function, not the two it combines
+    check_real(base_lr, "base_lr", "warmup_cosine_lr", low=0.0)
+    check_real(start_factor, "start_factor", "warmup_cosine_lr", low=0.0, high=1.0, low_open=True)
+    check_real(eta_min, "eta_min", "warmup_cosine_lr", low=0.0)
     warm = linear_lr(np.minimum(e, w), base_lr, start_factor, 1.0, w)
     cool = cosine_annealing_lr(np.maximum(e - w, 0), base_lr, total - w, eta_min)
     return _result(np.where(e < w, warm, cool))
@@ -160,6 +170,10 @@ class MultiStepLR(Scheduler):
     """η₀ · γ^(number of milestones ≤ e) (see ``multistep_lr``)."""
 
     def __init__(self, optimizer, milestones, gamma=0.1):
+        if isinstance(milestones, (str, bytes)) or not isinstance(milestones, Iterable):
+            raise TypeError(
+                f"MultiStepLR: milestones must be a sequence of epochs, got {type(milestones).__name__}"
+            )
         super().__init__(optimizer, multistep_lr, milestones=list(milestones), gamma=gamma)
 
 

@@ -97,7 +97,10 @@ def quadratic_rate(eigenvalues, lr, momentum=0.0):
     check_nonempty(lam, "eigenvalues", "quadratic_rate")
     lr = check_real(lr, "lr", "quadratic_rate", low=0.0, low_open=True)
     beta = check_real(momentum, "momentum", "quadratic_rate", low=0.0, high=1.0, high_open=True)
-    c = 1.0 + beta - lr * lam
+    with np.errstate(over="ignore"):
+        c = 1.0 + beta - lr * lam
+    if not np.all(np.isfinite(c)):
+        raise ValueError(f"quadratic_rate: lr must keep lr·eigenvalues finite, got {lr} (and max |λ| {np.max(np.abs(lam))})")
     root = np.sqrt(c.astype(complex) ** 2 - 4.0 * beta)
     return float(np.max(np.maximum(np.abs(c + root), np.abs(c - root))) / 2.0)
 

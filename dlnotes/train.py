@@ -45,6 +45,17 @@ def _xy(data, name, where):
     return data
 
 
+def _pnorm(v, p):
+    """‖v‖_p; where Σ|v|^p overflows (a large p or large entries), as m·‖v/m‖_p with m = max|v|."""
+    with np.errstate(over="ignore"):
+        norm = np.linalg.norm(v, ord=p)
+    if np.isfinite(norm) or v.size == 0:
+        return norm
+    m = np.max(np.abs(v))
+    with np.errstate(under="ignore"):
+        return m * np.linalg.norm(v / m, ord=p)
+
+
 def clip_grad_norm(grads, max_norm, norm_type=2.0):
     """Rescale the gradients in place so that their joint p-norm is at most ``max_norm``.
 
@@ -70,8 +81,8 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0):
                 else type(g).__name__
             raise TypeError(f"{where}: grads[{i}] must be a writeable float array (scaled in place), got {got}")
         check_finite(g, f"grads[{i}]", where)
-    norms = [np.linalg.norm(np.ravel(g), ord=p) for g in grads]
-    total = float(np.linalg.norm(norms, ord=p)) if norms else 0.0
+    norms = [_pnorm(np.ravel(g), p) for g in grads]
+    total = float(_pnorm(np.array(norms), p)) if norms else 0.0
     scale = max_norm / (total + 1e-6)
     if scale < 1.0:
         for g in grads:
@@ -150,8 +161,14 @@ def fit(model, loss, optimizer, data, epochs, batch_size, *, rng, val_data=None,
         check_real(clip_norm, "clip_norm", where, low=0.0, low_open=True)
     if val_data is not None:
         X_val, y_val = _xy(val_data, "val_data", where)
-    history = {"train_loss": [], "lr": []}
     params = model.parameters()
+    owned = getattr(optimizer, "params", None)
+    if owned is not None and (len(owned) != len(params) or any(a is not b for a, b in zip(owned, params))):
+        raise ValueError(
+            f"{where}: optimizer must be built on model.parameters() (the same arrays, in order), "
+            f"got one on {len(owned)} other array(s): it would train nothing"
+        )
+    history = {"train_loss": [], "lr": []}
     bar = tqdm(range(epochs), desc="epoch", disable=not _show_progress(progress))
     for epoch in bar:
         history["lr"].append(optimizer.lr)

@@ -21,6 +21,8 @@ and returns every iterate. The names below choose the optimiser and its defaults
 Any keyword given to ``run`` (lr, momentum, betas, eps, weight_decay, alpha, …) overrides these.
 """
 
+import inspect
+
 import numpy as np
 
 from dlnotes import optim, surfaces
@@ -61,6 +63,13 @@ def run(surface, optimizer, start=None, steps=100, **hyper):
     theta = np.array([check_real(c, "start", "run") for c in start])
 
     cls, defaults = _OPTIMIZERS[optimizer]
+    accepted = set(inspect.signature(cls).parameters) - {"params"}
+    unknown = sorted(set(hyper) - accepted)
+    if unknown:
+        raise TypeError(
+            f"run: {', '.join(unknown)} is not an option of {cls.__name__} "
+            f"(it takes {', '.join(sorted(accepted))})"
+        )
     opt = cls([theta], **{**defaults, **hyper})
     path = np.empty((steps + 1, 2))
     path[0] = theta

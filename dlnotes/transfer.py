@@ -121,7 +121,8 @@ def _distillation_args(student_logits, teacher_logits, temperature, where):
         raise ValueError(f"{where}: student_logits must be (N, K) with N >= 1, got shape {s.shape}")
     if t.shape != s.shape:
         raise ValueError(f"{where}: teacher_logits must have the shape of student_logits {s.shape}, got {t.shape}")
-    return s, t, check_real(temperature, "temperature", where, low=0.0, low_open=True)
+    # T² must stay finite (a bare OverflowError otherwise): 1e154² is still below float64's max.
+    return s, t, check_real(temperature, "temperature", where, low=0.0, high=1e154, low_open=True)
 
 
 def distillation_loss(student_logits, teacher_logits, temperature=4.0):

@@ -104,29 +104,7 @@ NOT_SWEPT = {  # function -> why, and where its refusals are tested
 # ValueError/TypeError naming the argument (or NumPy warns of an overflow). Marked xfail, not
 # strict (ten derandomized draws may or may not hit the failing value); remove an entry once
 # the function is fixed.
-KNOWN_DEFECTS = {
-    "activations.gelu_grad": "x = 1e308 overflows in x·x (RuntimeWarning)",
-    "activations.gelu_tanh_grad": "x = inf or 1e308 overflows (RuntimeWarning)",
-    "train.clip_grad_norm": "norm_type = 1e308 overflows in the power (RuntimeWarning)",
-    "activations.leaky_relu": "negative_slope = 1e308 overflows (RuntimeWarning)",
-    "activations.leaky_relu_grad": "negative_slope = 1e308 may overflow",
-    "compress.model_size_bytes": "arrays = True: bare 'bool object is not iterable'",
-    "data.sine_sequences": "omega = True / noise = 1e308: bare TypeError, overflow",
-    "diagnostics.saturated_fraction": "activation = an array: unhashable type",
-    "gradcheck.relative_error": "object or complex arrays: NumPy's own TypeError",
-    "init.calculate_gain": "nonlinearity = an array: 'truth value is ambiguous'",
-    "init.kaiming_normal": "mode/nonlinearity = an array: 'truth value is ambiguous'; a = 1e308 overflows",
-    "init.kaiming_uniform": "mode/nonlinearity = an array: 'truth value is ambiguous'",
-    "init.xavier_uniform": "gain = 1e308: bare OverflowError from the Generator",
-    "init.xavier_normal": "gain = 1e308 may overflow",
-    "losses.binary_cross_entropy_with_logits": "pos_weight = 1e308: the mean overflows to inf with NumPy's warning",
-    "init.uniform": "bound = 1e308: bare OverflowError from the Generator",
-    "init.normal": "std = 1e308 may overflow",
-    "probability.gaussian_nll": "x = 1e308 overflows in the square (RuntimeWarning)",
-    "schedules.exponential_lr": "gamma = 1e308 overflows in the power (RuntimeWarning)",
-    "schedules.warmup_cosine_lr": "base_lr = inf/1e308/True accepted or overflows",
-    "theory.quadratic_rate": "lr = 1e308 overflows (RuntimeWarning)",
-}
+KNOWN_DEFECTS = {}
 
 BAD = {  # what replaces one argument, and a short name for the test report
     "text": "no", "none": None, "object": object(), "bool": True, "negative": -1, "zero": 0,

@@ -154,7 +154,7 @@ def test_bad_kaiming_arguments():
         init.kaiming_normal((3, 4), rng, mode="fan_avg")
     with pytest.raises(ValueError, match=r"^kaiming_uniform: nonlinearity must be one of .*selu, got 'swish'"):
         init.kaiming_uniform((3, 4), rng, nonlinearity="swish")
-    with pytest.raises(TypeError, match=r"^kaiming_uniform: negative slope must be a real number, got str"):
+    with pytest.raises(TypeError, match=r"^kaiming_uniform: a must be a real number, got str"):
         init.kaiming_uniform((3, 4), rng, a="0.1")
 
 
@@ -162,11 +162,11 @@ def test_bad_gain_and_std():
     rng = np.random.default_rng(0)
     with pytest.raises(ValueError, match=r"^calculate_gain: nonlinearity must be one of .* got 'softmax'"):
         init.calculate_gain("softmax")
-    with pytest.raises(TypeError, match=r"^calculate_gain: negative slope must be a real number, got bool"):
+    with pytest.raises(TypeError, match=r"^calculate_gain: param must be a real number, got bool"):
         init.calculate_gain("leaky_relu", True)
-    with pytest.raises(ValueError, match=r"^xavier_normal: gain must be in \[0.0, inf\], got -1.0"):
+    with pytest.raises(ValueError, match=r"^xavier_normal: gain must be in \[0.0, 1e\+300\], got -1.0"):
         init.xavier_normal((3, 4), rng, gain=-1.0)
-    with pytest.raises(ValueError, match=r"^normal: std must be in \[0.0, inf\], got -0.1"):
+    with pytest.raises(ValueError, match=r"^normal: std must be in \[0.0, 1e\+300\], got -0.1"):
         init.normal((3, 4), -0.1, rng)
     with pytest.raises(ValueError, match=r"^uniform: bound must be finite, got inf"):
         init.uniform((3, 4), float("inf"), rng)

@@ -192,7 +192,7 @@ def test_distillation_stays_finite_for_extreme_logits():
         (np.zeros((2, 3)), np.zeros((2, 4)), 2.0, ValueError,
          "distillation_loss: teacher_logits must have the shape of student_logits (2, 3), got (2, 4)"),
         (np.zeros((2, 3)), np.zeros((2, 3)), 0.0, ValueError,
-         "distillation_loss: temperature must be in (0.0, inf], got 0.0"),
+         "distillation_loss: temperature must be in (0.0, 1e+154], got 0.0"),
         (np.zeros((2, 3)), np.zeros((2, 3)), "2", TypeError,
          "distillation_loss: temperature must be a real number, got str"),
     ],

@@ -91,6 +91,12 @@ def col2im(cols, x_shape, stride=1, padding=0, dilation=1):
     n, c, kh, kw, ho, wo = cols.shape
     stride, padding = pair(stride, "stride", where, 1), pair(padding, "padding", where, 0)
     dilation = pair(dilation, "dilation", where, 1)
+    if (
+        not isinstance(x_shape, (tuple, list))
+        or len(x_shape) != 4
+        or any(isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 0 for d in x_shape)
+    ):
+        raise ValueError(f"{where}: x_shape must be 4 non-negative integers (N, C, H, W), got {x_shape!r}")
     expected = tuple(x_shape[:2]) + (kh, kw) + output_size(x_shape, (kh, kw), stride, padding, dilation, where)
     if cols.shape != expected:
         raise ValueError(f"{where}: cols must have shape {expected} for x_shape {tuple(x_shape)}, got {cols.shape}")
