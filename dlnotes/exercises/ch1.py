@@ -7,7 +7,7 @@ import numpy as np
 
 from dlnotes.exercises import checker
 from dlnotes.exercises.answers import call, close, first_hint, integer, real_number, real_numbers
-from dlnotes.settings import kmeans_step
+from dlnotes.paradigms import kmeans_step
 
 SIZES_TO_CHECK = ([2, 64, 64, 3], [784, 100, 10], [5, 1], [3, 7, 7, 7, 2])  # exercise 1.1
 THRESHOLD_X, TARGET_X, TARGET_P = 3.0, 4.0, 0.9  # exercise 1.2

@@ -1,4 +1,4 @@
-"""dlnotes.settings: each small algorithm against an independent implementation (scikit-learn,
+"""dlnotes.paradigms: each small algorithm against an independent implementation (scikit-learn,
 torch.distributions, a plain loop or a closed form), its defining property, and bad arguments."""
 
 import numpy as np
@@ -11,7 +11,7 @@ from sklearn.linear_model import Perceptron as SkPerceptron
 from sklearn.semi_supervised import LabelPropagation
 
 from dlnotes import data
-from dlnotes.settings import (
+from dlnotes.paradigms import (
     epsilon_greedy_bandit,
     gaussian_mixture,
     kmeans,

@@ -1,4 +1,5 @@
-"""The learning settings of chapter 1, each as a tiny, complete algorithm.
+"""The learning paradigms of chapter 1 (its section "The learning settings"), each as a tiny,
+complete algorithm.
 
     supervised        perceptron                 Rosenblatt's error-correction rule (labels given)
     unsupervised      kmeans, kmeans_step        clustering by Lloyd's algorithm (no labels)
