@@ -285,7 +285,9 @@ class Tensor:
             raise ValueError(f"backward: grad must have shape {self.shape}, got {grad.shape}")
 
         pending = {self: grad}  # ∂L/∂node summed over the paths seen so far
-        for node in reversed(_topological_order(self)):
+        for node in reversed(topological_order(self)):
+            if not node.requires_grad:
+                continue  # a constant: no gradient flows to it
             g = pending.pop(node)
             node.grad = g.copy() if node.grad is None else node.grad + g
             if node._backward is None:
@@ -304,12 +306,17 @@ def _node(data, parents, backward, op):
     return out
 
 
-def _topological_order(root):
-    """Tensors that ``root`` depends on (requiring grad), each after all of its inputs.
+def topological_order(root):
+    """Every Tensor ``root`` was computed from (constants included) and ``root`` itself, each after
+    all of its inputs: the order a forward pass could recompute them in; ``backward`` walks it
+    backwards, ``dlnotes.compgraph`` draws it.
 
-    Depth-first search with an explicit stack, so a chain of any length works (no recursion).
-    A node is pushed once to be expanded and once more to be emitted after its inputs.
+    Depth-first search with an explicit stack, so a chain of any length works (no recursion). A
+    node is pushed once to be expanded and once more to be emitted after its inputs; inputs are
+    visited in the order the operation took them, so leaves appear left to right as in the formula.
     """
+    if not isinstance(root, Tensor):
+        raise TypeError(f"topological_order: root must be a dlnotes.autograd.Tensor, got {type(root).__name__}")
     order, visited = [], set()
     stack = [(root, False)]
     while stack:
@@ -319,7 +326,7 @@ def _topological_order(root):
         elif node not in visited:
             visited.add(node)
             stack.append((node, True))
-            stack.extend((p, False) for p in node._parents if p.requires_grad and p not in visited)
+            stack.extend((p, False) for p in reversed(node._parents) if p not in visited)
     return order
 
 
@@ -366,7 +373,7 @@ def zero_grad(params):
         p.grad = None
 
 
-class MLP:
+class TensorMLP:
     """A fully connected network built from Tensors: (Linear → activation) × (L−1) → Linear.
 
     sizes: (d_in, h_1, …, d_out). Layer k computes h ↦ h·W_kᵀ + b_k with W_k: (out, in), b_k: (out,),
@@ -376,10 +383,10 @@ class MLP:
 
     def __init__(self, sizes, *, rng, activation="tanh"):
         if activation not in ("tanh", "relu", "sigmoid"):
-            raise ValueError(f"MLP: activation must be 'tanh', 'relu' or 'sigmoid', got {activation!r}")
+            raise ValueError(f"TensorMLP: activation must be 'tanh', 'relu' or 'sigmoid', got {activation!r}")
         if len(sizes) < 2 or any(isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1 for n in sizes):
-            raise ValueError(f"MLP: sizes must be two or more positive integers, got {sizes!r}")
-        check_generator(rng, "MLP")
+            raise ValueError(f"TensorMLP: sizes must be two or more positive integers, got {sizes!r}")
+        check_generator(rng, "TensorMLP")
         self.activation = activation
         self.layers = []
         for n_in, n_out in zip(sizes[:-1], sizes[1:]):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dlnotes.autograd import Tensor
+from dlnotes.autograd import Tensor, topological_order
 
 OP_LABELS = {"+": "+", "-": "−", "*": "×", "/": "÷", "@": "@", "**": "power", "neg": "−x", "sigmoid": "σ"}
 
@@ -37,21 +37,14 @@ def layout(output):
     """The nodes of the graph that produced ``output``, inputs before their consumers.
 
     Columns: an operation sits one column right of its rightmost input; a leaf sits just left of
-    its leftmost consumer. Rows: leaves are numbered 0, 1, 2, … in the order a depth-first walk
-    from ``output`` meets them; an operation sits at the mean row of its inputs.
+    its leftmost consumer. Rows: leaves are numbered 0, 1, 2, … in the order
+    ``autograd.topological_order`` lists them (left to right as in the formula); an operation
+    sits at the mean row of its inputs.
     Returns a list of ``Node``; ``output`` is the last one.
     """
     if not isinstance(output, Tensor):
         raise TypeError(f"layout: output must be a dlnotes.autograd.Tensor, got {type(output).__name__}")
-    order, seen, stack = [], set(), [(output, False)]
-    while stack:  # post-order depth-first walk: every node after its inputs
-        t, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(t)
-        elif t not in seen:
-            seen.add(t)
-            stack.append((t, True))
-            stack.extend((p, False) for p in reversed(t.parents) if p not in seen)
+    order = topological_order(output)
     column, row, leaves = {}, {}, 0
     for t in order:
         if t.parents:

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dlnotes import optim
-from dlnotes.autograd import MLP, Tensor, _unbroadcast, zero_grad
+from dlnotes.autograd import Tensor, TensorMLP, _unbroadcast, topological_order, zero_grad
 from dlnotes.gradcheck import numerical_gradient, relative_error
 
 FAST = settings(max_examples=25, deadline=None)
@@ -207,7 +207,7 @@ def cross_entropy(logits, labels):
 def test_mlp_gradients_match_torch_on_the_same_weights():
     rng = np.random.default_rng(7)
     x, y = blobs(rng)
-    model = MLP([2, 8, 8, 3], rng=rng, activation="relu")
+    model = TensorMLP([2, 8, 8, 3], rng=rng, activation="relu")
     cross_entropy(model(x), y).backward()
     torch_params = [torch.tensor(p.data, requires_grad=True) for p in model.parameters()]
     h = torch.tensor(x)
@@ -222,7 +222,7 @@ def test_mlp_gradients_match_torch_on_the_same_weights():
 def test_mlp_trained_with_sgd_lowers_its_loss():
     rng = np.random.default_rng(8)
     x, y = blobs(rng)
-    model = MLP([2, 16, 3], rng=rng)
+    model = TensorMLP([2, 16, 3], rng=rng)
     params = model.parameters()
     opt = optim.SGD([p.data for p in params], lr=0.5, momentum=0.9)
     losses = []
@@ -262,12 +262,12 @@ def test_bad_inputs():
         x.log_softmax(axis=5)
     with pytest.raises(ValueError, match=r"Tensor @: operands must have at least one axis"):
         x @ Tensor(2.0)
-    with pytest.raises(ValueError, match=r"MLP: activation must be 'tanh', 'relu' or 'sigmoid', got 'gelu'"):
-        MLP([2, 3], rng=np.random.default_rng(0), activation="gelu")
-    with pytest.raises(ValueError, match=r"MLP: sizes must be two or more positive integers, got \[2\]"):
-        MLP([2], rng=np.random.default_rng(0))
-    with pytest.raises(TypeError, match=r"MLP: rng must be a numpy.random.Generator"):
-        MLP([2, 3], rng=0)
+    with pytest.raises(ValueError, match=r"TensorMLP: activation must be 'tanh', 'relu' or 'sigmoid', got 'gelu'"):
+        TensorMLP([2, 3], rng=np.random.default_rng(0), activation="gelu")
+    with pytest.raises(ValueError, match=r"TensorMLP: sizes must be two or more positive integers, got \[2\]"):
+        TensorMLP([2], rng=np.random.default_rng(0))
+    with pytest.raises(TypeError, match=r"TensorMLP: rng must be a numpy.random.Generator"):
+        TensorMLP([2, 3], rng=0)
 
 
 def test_the_graph_is_readable_through_parents_and_op():
@@ -277,3 +277,29 @@ def test_the_graph_is_readable_through_parents_and_op():
     assert c.parents[0] is a and c.parents[1] is b and c.op == "*"
     assert d.parents[0] is c and d.parents[1].requires_grad is False and d.op == "+"
     assert a.parents == () and a.op == ""
+
+
+def test_topological_order_lists_every_node_after_its_inputs_in_argument_order():
+    a, b, d = Tensor(1.5), Tensor(-2.0), Tensor(0.5)
+    ab = a * b
+    s = ab + 5.0  # the constant 5.0 becomes a leaf of its own
+    sd = d.sigmoid()
+    f = s * sd
+    order = topological_order(f)
+    constant = s.parents[1]
+    assert order == [a, b, ab, constant, s, d, sd, f]
+    assert topological_order(a) == [a]
+    x = Tensor(3.0)
+    square = x * x
+    assert topological_order(square) == [x, square]  # an input used twice is listed once
+    with pytest.raises(TypeError, match=r"^topological_order: root must be a dlnotes.autograd.Tensor, got float$"):
+        topological_order(1.0)
+
+
+def test_topological_order_handles_a_long_chain_without_recursion():
+    x = Tensor(np.ones(2))
+    y = x
+    for _ in range(5000):
+        y = y * 1.0
+    order = topological_order(y)
+    assert order[0] is x and order[-1] is y and len(order) == 1 + 2 * 5000  # x, then (constant, product) × 5000
