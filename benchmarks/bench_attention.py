@@ -24,14 +24,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from threadpoolctl import threadpool_limits
 
 from dlnotes.layers import MultiheadAttention
-from dlnotes.timing import median_times
 from dlnotes.widgets import AttentionExplorer
 from dlnotes.widgets.attention import DKS, MASKS
 
 from bench_widgets import CHROMIUM_ARGS, TIME_CONTROL  # the same in-page timer as the other explorers
+from layer_timing import report, time_forward_backward
 
 JS = Path(__file__).resolve().parent.parent / "tests" / "js"
 
@@ -42,30 +41,10 @@ def layer_vs_torch(args):
     theirs = ours.to_torch().float()
     x = rng.standard_normal((args.batch, args.length, args.embed_dim)).astype(np.float32)
     grad = rng.standard_normal(x.shape).astype(np.float32)
-    xt = torch.from_numpy(x).requires_grad_(True)
-    gt = torch.from_numpy(grad)
-
-    def ours_step():
-        ours.forward(x)
-        return ours.backward(grad)
-
-    def torch_step():
-        xt.grad = None
-        theirs.zero_grad()
-        out, _ = theirs(xt, xt, xt, need_weights=False)
-        out.backward(gt)
-
-    with threadpool_limits(limits=args.threads, user_api="blas"):
-        dx = ours_step()
-        torch_step()
-        gap = float(np.max(np.abs(dx - xt.grad.numpy())))
-        times = median_times({"dlnotes": ours_step, "torch": torch_step}, repeat=args.rounds)
-    print(f"MultiheadAttention({args.embed_dim}, {args.heads}), x ({args.batch}, {args.length}, {args.embed_dim}), "
-          f"float32, forward + backward, {args.threads} thread(s), torch {torch.__version__}, numpy {np.__version__}")
-    for name, seconds in times.items():
-        print(f"  {name:>7}: median {seconds * 1e3:7.2f} ms")
-    print(f"  ratio dlnotes / torch (median): {times['dlnotes'] / times['torch']:4.2f}  (target <= 4)   "
-          f"max |dx diff| {gap:.1e}")
+    times, gap = time_forward_backward(ours, theirs, lambda m, xt: m(xt, xt, xt, need_weights=False)[0], x, grad,
+                                       threads=args.threads, rounds=args.rounds)
+    report(f"MultiheadAttention({args.embed_dim}, {args.heads}), x ({args.batch}, {args.length}, {args.embed_dim}), "
+           f"float32, forward + backward, {args.threads} thread(s)", times, gap, target=4)
 
 
 def explorer_node(repeat):

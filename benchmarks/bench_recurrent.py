@@ -16,10 +16,10 @@ import argparse
 
 import numpy as np
 import torch
-from threadpoolctl import threadpool_limits
+
+from layer_timing import report, time_forward_backward
 
 from dlnotes.layers import recurrent
-from dlnotes.timing import median_times
 
 
 def main():
@@ -39,32 +39,10 @@ def main():
     theirs = ours.to_torch().float()
     x = rng.normal(size=(args.steps, args.batch, args.input_size)).astype(np.float32)
     grad = rng.normal(size=(args.steps, args.batch, args.hidden_size)).astype(np.float32)
-    xt = torch.from_numpy(x).requires_grad_(True)
-    gt = torch.from_numpy(grad)
-
-    def ours_step():
-        ours.forward(x)
-        return ours.backward(grad)
-
-    def torch_step():
-        xt.grad = None
-        theirs.zero_grad()
-        out, _ = theirs(xt)
-        out.backward(gt)
-
-    with threadpool_limits(limits=args.threads, user_api="blas"):
-        dx = ours_step()
-        torch_step()
-        gap = float(np.max(np.abs(dx - xt.grad.numpy())))
-        times = median_times({"dlnotes": ours_step, "torch": torch_step}, repeat=args.rounds)
-
-    print(f"{args.cell}({args.input_size}, {args.hidden_size}), T={args.steps}, N={args.batch}, float32, "
-          f"forward + backward, {args.threads} thread(s), torch {torch.__version__}, numpy {np.__version__}")
-    for name, seconds in times.items():
-        print(f"  {name:>7}: median {seconds * 1e3:7.2f} ms")
-    ratio = times["dlnotes"] / times["torch"]
-    print(f"  ratio dlnotes / torch (median): {ratio:4.2f}  (target <= 5)   max |dx diff| {gap:.1e}")
-
+    times, gap = time_forward_backward(ours, theirs, lambda m, xt: m(xt)[0], x, grad,
+                                       threads=args.threads, rounds=args.rounds)
+    report(f"{args.cell}({args.input_size}, {args.hidden_size}), T={args.steps}, N={args.batch}, float32, "
+           f"forward + backward, {args.threads} thread(s)", times, gap, target=5)
 
 if __name__ == "__main__":
     main()
