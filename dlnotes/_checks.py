@@ -101,9 +101,11 @@ def check_bool(value, name, where):
 
 
 def check_choice(value, name, where, choices):
-    """Require ``value`` to be one of ``choices`` (strings, usually); returns it."""
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{where}: {name} must be one of {sorted(choices)}, got {value!r}")
+    """Require ``value`` to be one of ``choices`` (strings or ints; the message lists them in the
+    order given); returns it. A bool never passes for an int choice, nor "1" for 1."""
+    if (isinstance(value, (bool, np.bool_)) or not isinstance(value, (str, numbers.Integral))
+            or value not in choices):
+        raise ValueError(f"{where}: {name} must be one of {', '.join(map(str, choices))}, got {value!r}")
     return value
 
 

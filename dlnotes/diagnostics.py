@@ -17,8 +17,10 @@ from typing import NamedTuple
 import numpy as np
 
 from dlnotes import activations, losses
-from dlnotes._checks import as_float_array, check_generator, check_int, check_ndim, check_nonempty, check_real
-from dlnotes.layers.activation import ACTIVATIONS
+from dlnotes._checks import (
+    as_float_array, check_choice, check_generator, check_int, check_ndim, check_nonempty, check_real,
+)
+from dlnotes.layers.activation import ACTIVATION_LAYERS
 
 _SLOPES = {  # f′ and its peak value f′(0)
     "sigmoid": (activations.sigmoid_grad, 0.25),
@@ -37,7 +39,7 @@ def preactivations(model, X):
     layers = getattr(model, "layers", None)
     if layers is None:
         raise TypeError(f"preactivations: model must be a dlnotes Sequential, got {type(model).__name__}")
-    kinds = tuple(ACTIVATIONS.values())
+    kinds = tuple(ACTIVATION_LAYERS.values())
     h, found = X, []
     for layer in layers:
         if isinstance(layer, kinds):
@@ -70,8 +72,7 @@ def saturated_fraction(z, activation="sigmoid", threshold=0.1):
     |z| > 1.82 for tanh. z: (N, units). Returns a float in [0, 1].
     """
     z = _units(z, "saturated_fraction")
-    if not isinstance(activation, str) or activation not in _SLOPES:
-        raise ValueError(f"saturated_fraction: activation must be one of {', '.join(_SLOPES)}, got {activation!r}")
+    check_choice(activation, "activation", "saturated_fraction", tuple(_SLOPES))
     threshold = check_real(threshold, "threshold", "saturated_fraction", low=0.0, high=1.0)
     slope, peak = _SLOPES[activation]
     return float(np.mean(slope(z) < threshold * peak))

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dlnotes import init as weight_init
-from dlnotes._checks import check_generator, check_int
+from dlnotes._checks import check_choice, check_generator, check_int
 from dlnotes.layers import BatchNorm1d, Linear, Sequential, activation_layer
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "gelu")
@@ -35,16 +35,10 @@ INITS = ("small", "xavier", "he")
 def _weight(init, shape, rng):
     """small: N(0, 0.01²); xavier: N(0, 2/(fan_in + fan_out)); he: N(0, 2/fan_in)."""
     if init == "small":
-        return weight_init.normal(shape, 0.01, rng)
+        return weight_init.normal(shape, 0.01, rng=rng)
     if init == "xavier":
-        return weight_init.xavier_normal(shape, rng)
-    return weight_init.kaiming_normal(shape, rng, nonlinearity="relu")
-
-
-def _choice(value, options, name, where):
-    if value not in options:
-        raise ValueError(f"{where}: {name} must be one of {', '.join(options)}, got {value!r}")
-    return value
+        return weight_init.xavier_normal(shape, rng=rng)
+    return weight_init.kaiming_normal(shape, nonlinearity="relu", rng=rng)
 
 
 def build_mlp(depth, width, activation, init, batchnorm=False, *, rng):
@@ -55,8 +49,8 @@ def build_mlp(depth, width, activation, init, batchnorm=False, *, rng):
     where = "build_mlp"
     depth = check_int(depth, "depth", where, low=1)
     width = check_int(width, "width", where, low=1)
-    _choice(activation, ACTIVATIONS, "activation", where)
-    _choice(init, INITS, "init", where)
+    check_choice(activation, "activation", where, ACTIVATIONS)
+    check_choice(init, "init", where, INITS)
     check_generator(rng, where)
     blocks = []
     for _ in range(depth):
@@ -107,8 +101,8 @@ def profiles(depths, width=64, activation="tanh", init="xavier", residual=False,
         raise ValueError(f"{where}: depths must name at least one depth, got none")
     batch = check_int(batch, "batch", where, low=2)
     width = check_int(width, "width", where, low=1)
-    _choice(activation, ACTIVATIONS, "activation", where)
-    _choice(init, INITS, "init", where)
+    check_choice(activation, "activation", where, ACTIVATIONS)
+    check_choice(init, "init", where, INITS)
     rng = np.random.default_rng(check_int(seed, "seed", where, low=0))
     x = rng.standard_normal((batch, width))
     blocks = build_mlp(depths[-1], width, activation, init, batchnorm, rng=rng)

@@ -13,7 +13,8 @@ which is how torch.nn.init computes fans: a Linear weight (out, in) and a Conv2d
     Kaiming/He (2015):     Var(w) = gain² / fan                      (gain² = 2 for ReLU: Var = 2/fan_in)
 
 Every function returns a new float64 array; randomness comes only from the ``rng``
-(a numpy.random.Generator) that the caller passes. The draws follow the same distributions
+(a numpy.random.Generator) that the caller passes, always by keyword and always last, as
+torch.nn.init takes its ``generator``: ``kaiming_uniform(shape, a=math.sqrt(5), rng=rng)``. The draws follow the same distributions
 as torch.nn.init, not the same random streams.
 """
 
@@ -22,7 +23,7 @@ import numbers
 
 import numpy as np
 
-from dlnotes._checks import check_generator, check_real
+from dlnotes._checks import check_choice, check_generator, check_real
 
 
 # Largest std, bound or gain accepted: the draws (a few std, the width 2·bound) must stay finite,
@@ -101,7 +102,7 @@ def zeros(shape):
     return np.zeros(_check_shape(shape, "zeros"), dtype=np.float64)
 
 
-def normal(shape, std, rng):
+def normal(shape, std, *, rng):
     """w ~ N(0, std²): Var(w) = std². A fixed small std (e.g. 0.01) breaks symmetry but ignores
     the fan, so activations shrink or grow with depth."""
     shape = _check_shape(shape, "normal")
@@ -109,7 +110,7 @@ def normal(shape, std, rng):
     return check_generator(rng, "normal").normal(0.0, std, size=shape)
 
 
-def uniform(shape, bound, rng):
+def uniform(shape, bound, *, rng):
     """w ~ U(−bound, bound): Var(w) = bound²/3. PyTorch's default Linear/Conv bias uses
     bound = 1/√fan_in."""
     shape = _check_shape(shape, "uniform")
@@ -123,7 +124,7 @@ def _xavier_std(shape, gain, where):
     return shape, gain * math.sqrt(2.0 / max(fan_in + fan_out, 1))  # max(): empty shapes draw nothing
 
 
-def xavier_uniform(shape, rng, gain=1.0):
+def xavier_uniform(shape, gain=1.0, *, rng):
     """Glorot uniform: w ~ U(−b, b), b = gain·√(6 / (fan_in + fan_out)).
 
     Preserves Var(w) = gain²·2/(fan_in + fan_out), the compromise between keeping the
@@ -134,7 +135,7 @@ def xavier_uniform(shape, rng, gain=1.0):
     return check_generator(rng, "xavier_uniform").uniform(-bound, bound, size=shape)
 
 
-def xavier_normal(shape, rng, gain=1.0):
+def xavier_normal(shape, gain=1.0, *, rng):
     """Glorot normal: w ~ N(0, std²), std = gain·√(2 / (fan_in + fan_out)).
 
     Preserves Var(w) = gain²·2/(fan_in + fan_out). shape: (out, in, *kernel).
@@ -145,14 +146,13 @@ def xavier_normal(shape, rng, gain=1.0):
 
 def _kaiming_std(shape, a, mode, nonlinearity, where):
     shape, fan_in, fan_out = _fans(shape, where)
-    if not isinstance(mode, str) or mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"{where}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    check_choice(mode, "mode", where, ("fan_in", "fan_out"))
     fan = fan_in if mode == "fan_in" else fan_out
     gain = _gain(nonlinearity, a, where, "a")
     return shape, gain / math.sqrt(max(fan, 1))  # max(): empty shapes draw nothing
 
 
-def kaiming_uniform(shape, rng, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+def kaiming_uniform(shape, a=0, mode="fan_in", nonlinearity="leaky_relu", *, rng):
     """He uniform: w ~ U(−b, b), b = gain·√(3 / fan), gain = calculate_gain(nonlinearity, a).
 
     Preserves Var(w) = gain²/fan; for ReLU (gain² = 2) and mode="fan_in" that is 2/fan_in, which
@@ -166,7 +166,7 @@ def kaiming_uniform(shape, rng, a=0, mode="fan_in", nonlinearity="leaky_relu"):
     return check_generator(rng, "kaiming_uniform").uniform(-bound, bound, size=shape)
 
 
-def kaiming_normal(shape, rng, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+def kaiming_normal(shape, a=0, mode="fan_in", nonlinearity="leaky_relu", *, rng):
     """He normal: w ~ N(0, std²), std = gain / √fan, gain = calculate_gain(nonlinearity, a).
 
     Preserves Var(w) = gain²/fan (2/fan_in for ReLU with mode="fan_in"). shape: (out, in, *kernel).

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dlnotes._checks import check_int, check_real
+from dlnotes._checks import check_choice, check_int, check_real
 
 
 @dataclass(frozen=True)
@@ -172,6 +172,4 @@ NAMES = tuple(_FACTORIES)
 def get(name, **params):
     """The surface called ``name`` (one of ``NAMES``); ``params`` go to its factory,
     e.g. ``get("quadratic", condition=50)``."""
-    if name not in _FACTORIES:
-        raise ValueError(f"surfaces.get: name must be one of {', '.join(NAMES)}, got {name!r}")
-    return _FACTORIES[name](**params)
+    return _FACTORIES[check_choice(name, "name", "surfaces.get", NAMES)](**params)

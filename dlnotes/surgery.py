@@ -17,14 +17,14 @@ import copy
 import numpy as np
 
 from dlnotes._checks import check_int
-from dlnotes.layers.activation import ACTIVATIONS
+from dlnotes.layers.activation import ACTIVATION_LAYERS
 from dlnotes.layers.base import Layer
 from dlnotes.layers.container import Sequential
 from dlnotes.layers.dropout import Dropout
 from dlnotes.layers.linear import Linear
 
 # layers that act on each unit separately, so a removed unit can simply be skipped through them
-_ELEMENTWISE = (*ACTIVATIONS.values(), Dropout)
+_ELEMENTWISE = (*ACTIVATION_LAYERS.values(), Dropout)
 
 
 def weight_arrays(model):

@@ -26,7 +26,7 @@ import inspect
 import numpy as np
 
 from dlnotes import optim, surfaces
-from dlnotes._checks import check_int, check_real
+from dlnotes._checks import check_choice, check_int, check_real
 
 _OPTIMIZERS = {
     "sgd": (optim.SGD, {}),
@@ -54,8 +54,7 @@ def run(surface, optimizer, start=None, steps=100, **hyper):
         surface = surfaces.get(surface)
     elif not isinstance(surface, surfaces.Surface):
         raise TypeError(f"run: surface must be a Surface or a name, got {type(surface).__name__}")
-    if optimizer not in _OPTIMIZERS:
-        raise ValueError(f"run: optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
+    check_choice(optimizer, "optimizer", "run", OPTIMIZERS)
     steps = check_int(steps, "steps", "run", low=0)
     start = surface.start if start is None else start
     if len(start) != 2:

@@ -5,7 +5,7 @@ what ``backward(grad_out)`` needs, and converts with ``from_torch(module)`` / ``
 The recurrent layers (RNN, LSTM, GRU) are in ``dlnotes.layers.recurrent``.
 """
 
-from dlnotes.layers.activation import ACTIVATIONS, GELU, LeakyReLU, ReLU, Sigmoid, Tanh, activation_layer
+from dlnotes.layers.activation import ACTIVATION_LAYERS, GELU, LeakyReLU, ReLU, Sigmoid, Tanh, activation_layer
 from dlnotes.layers.base import Layer
 from dlnotes.layers.blocks import DepthwiseSeparableConv, ResidualBlock
 from dlnotes.layers.container import Sequential
@@ -23,7 +23,7 @@ from dlnotes.layers.positional import sinusoidal_encoding
 from dlnotes.layers.transformer import TransformerEncoderLayer
 
 __all__ = [
-    "ACTIVATIONS", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "DepthwiseSeparableConv",
+    "ACTIVATION_LAYERS", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "DepthwiseSeparableConv",
     "Dropout", "Dropout2d", "Flatten", "GELU", "GRU", "LSTM", "Layer", "LeakyReLU", "Linear", "MaxPool2d",
     "ReLU", "RNN", "ResidualBlock", "Sequential", "Sigmoid", "Tanh", "activation_layer", "col2im", "im2col",
 ]

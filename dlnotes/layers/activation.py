@@ -1,7 +1,7 @@
 """Activation layers: the functions of ``dlnotes.activations`` with a forward/backward interface."""
 
 from dlnotes import activations
-from dlnotes._checks import as_float_array, check_real
+from dlnotes._checks import as_float_array, check_choice, check_real
 from dlnotes.layers.base import Layer, require_torch_options, require_torch_type
 
 
@@ -70,11 +70,10 @@ class GELU(_Elementwise):
         return cls()
 
 
-ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh, "leaky_relu": LeakyReLU, "gelu": GELU}
+# The activation layers by the names that `activation=` arguments take (MLP, CNN, activation_layer).
+ACTIVATION_LAYERS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh, "leaky_relu": LeakyReLU, "gelu": GELU}
 
 
 def activation_layer(name, where="activation_layer"):
-    """A new activation layer from its name: one of the keys of ``ACTIVATIONS``."""
-    if not isinstance(name, str) or name not in ACTIVATIONS:
-        raise ValueError(f"{where}: activation must be one of {sorted(ACTIVATIONS)}, got {name!r}")
-    return ACTIVATIONS[name]()
+    """A new activation layer from its name: one of the keys of ``ACTIVATION_LAYERS``."""
+    return ACTIVATION_LAYERS[check_choice(name, "activation", where, tuple(ACTIVATION_LAYERS))]()

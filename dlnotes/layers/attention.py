@@ -123,7 +123,7 @@ class MultiheadAttention(Layer):
         self.dropout = check_real(dropout, "dropout", where, low=0.0, high=1.0, high_open=True)
         self.head_dim = self.embed_dim // self.num_heads
         e = self.embed_dim
-        self.params["in_proj_weight"] = init.xavier_uniform((3 * e, e), rng).astype(dtype)
+        self.params["in_proj_weight"] = init.xavier_uniform((3 * e, e), rng=rng).astype(dtype)
         if bias:
             self.params["in_proj_bias"] = np.zeros(3 * e, dtype)
         self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}

@@ -10,7 +10,7 @@ _LAYER_TYPES = {
     for cls in (
         linear.Linear, conv.Conv2d, pooling.MaxPool2d, pooling.AvgPool2d, shape.Flatten,
         dropout.Dropout, dropout.Dropout2d, norm.BatchNorm1d, norm.BatchNorm2d,
-        *activation.ACTIVATIONS.values(),
+        *activation.ACTIVATION_LAYERS.values(),
     )
 }
 

@@ -151,9 +151,9 @@ class Conv2d(Layer):
         rng = check_generator(rng, where)
         shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
         fan_in = math.prod(shape[1:])
-        self.params["weight"] = init.kaiming_uniform(shape, rng, a=math.sqrt(5)).astype(dtype)
+        self.params["weight"] = init.kaiming_uniform(shape, a=math.sqrt(5), rng=rng).astype(dtype)
         if bias:
-            self.params["bias"] = init.uniform(self.out_channels, 1 / math.sqrt(fan_in), rng).astype(dtype)
+            self.params["bias"] = init.uniform(self.out_channels, 1 / math.sqrt(fan_in), rng=rng).astype(dtype)
         self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
 
     def hyperparameters(self):

@@ -27,7 +27,7 @@ class Embedding(Layer):
         self.num_embeddings = check_int(num_embeddings, "num_embeddings", where, low=1)
         self.embedding_dim = check_int(embedding_dim, "embedding_dim", where, low=1)
         rng = check_generator(rng, where)
-        self.params["weight"] = init.normal((self.num_embeddings, self.embedding_dim), 1.0, rng).astype(dtype)
+        self.params["weight"] = init.normal((self.num_embeddings, self.embedding_dim), 1.0, rng=rng).astype(dtype)
         self.grads["weight"] = np.zeros_like(self.params["weight"])
 
     def forward(self, idx, *, train=True):

@@ -34,10 +34,10 @@ class Linear(Layer):
         bias = check_bool(bias, "bias", "Linear")
         rng = check_generator(rng, "Linear")
         shape = (self.out_features, self.in_features)
-        self.params["weight"] = init.kaiming_uniform(shape, rng, a=math.sqrt(5)).astype(dtype)
+        self.params["weight"] = init.kaiming_uniform(shape, a=math.sqrt(5), rng=rng).astype(dtype)
         if bias:
             bound = 1 / math.sqrt(self.in_features)
-            self.params["bias"] = init.uniform(self.out_features, bound, rng).astype(dtype)
+            self.params["bias"] = init.uniform(self.out_features, bound, rng=rng).astype(dtype)
         self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
 
     def hyperparameters(self):

@@ -73,7 +73,7 @@ class _Recurrent(Layer):
         if bias:
             shapes.update(bias_ih_l0=(gh,), bias_hh_l0=(gh,))
         bound = 1.0 / math.sqrt(h)  # torch: every parameter ~ U(−1/√H, 1/√H)
-        self.params.update({k: init.uniform(s, bound, rng).astype(dtype) for k, s in shapes.items()})
+        self.params.update({k: init.uniform(s, bound, rng=rng).astype(dtype) for k, s in shapes.items()})
         self.grads.update({k: np.zeros_like(v) for k, v in self.params.items()})
         self.grad_h0 = None
         self.state = None

@@ -3,7 +3,7 @@ each wrapped in a residual connection and a layer norm."""
 
 import numpy as np
 
-from dlnotes._checks import as_float_array, check_int, check_real
+from dlnotes._checks import as_float_array, check_choice, check_int, check_real
 from dlnotes.layers.activation import activation_layer
 from dlnotes.layers.attention import MultiheadAttention
 from dlnotes.layers.base import Layer, init_rng, require_torch_type
@@ -11,7 +11,8 @@ from dlnotes.layers.dropout import Dropout
 from dlnotes.layers.layernorm import LayerNorm
 from dlnotes.layers.linear import Linear
 
-ACTIVATIONS = ("relu", "gelu")
+# The feed-forward activations torch.nn.TransformerEncoderLayer accepts by name.
+FFN_ACTIVATIONS = ("relu", "gelu")
 
 
 class TransformerEncoderLayer(Layer):
@@ -43,9 +44,7 @@ class TransformerEncoderLayer(Layer):
         self.nhead = check_int(nhead, "nhead", where, low=1)
         self.dim_feedforward = check_int(dim_feedforward, "dim_feedforward", where, low=1)
         self.dropout = check_real(dropout, "dropout", where, low=0.0, high=1.0, high_open=True)
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"{where}: activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
-        self.activation = activation
+        self.activation = check_choice(activation, "activation", where, FFN_ACTIVATIONS)
         self.layer_norm_eps = check_real(layer_norm_eps, "layer_norm_eps", where, low=0.0, low_open=True)
         if not isinstance(norm_first, bool):
             raise TypeError(f"{where}: norm_first must be a bool, got {type(norm_first).__name__}")

@@ -3,7 +3,7 @@
 import numpy as np
 
 from dlnotes._checks import check_bool, check_int, check_real
-from dlnotes.layers.activation import ACTIVATIONS, activation_layer
+from dlnotes.layers.activation import ACTIVATION_LAYERS, activation_layer
 from dlnotes.layers.base import init_rng
 from dlnotes.layers.container import Sequential, require_same_structure
 from dlnotes.layers.dropout import Dropout
@@ -51,7 +51,7 @@ class MLP(Classifier):
         linears = [layer for layer in structure if isinstance(layer, Linear)]
         if not linears:
             raise ValueError(f"{where}: module must contain at least one Linear, got {module!r}")
-        names = {kind: name for name, kind in ACTIVATIONS.items()}
+        names = {kind: name for name, kind in ACTIVATION_LAYERS.items()}
         activations = [names[type(layer)] for layer in structure if type(layer) in names]
         dropouts = [layer.p for layer in structure if isinstance(layer, Dropout)]
         model = cls(

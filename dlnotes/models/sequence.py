@@ -16,7 +16,7 @@ import functools
 
 import numpy as np
 
-from dlnotes._checks import check_bool, check_int
+from dlnotes._checks import check_bool, check_choice, check_int
 from dlnotes.layers.base import Layer, check_input, init_rng
 from dlnotes.layers.linear import Linear
 from dlnotes.layers.recurrent import GRU, LSTM, RNN
@@ -55,8 +55,7 @@ class SequenceModel(Layer):
                  dtype=np.float64):
         super().__init__()
         where = "SequenceModel"
-        if cell not in CELLS:
-            raise ValueError(f"{where}: cell must be one of {', '.join(CELLS)}, got {cell!r}")
+        check_choice(cell, "cell", where, CELLS)
         self.cell, self.many_to_many = cell, check_bool(many_to_many, "many_to_many", where)
         self.input_size = check_int(input_size, "input_size", where, low=1)
         self.hidden_size = check_int(hidden_size, "hidden_size", where, low=1)

@@ -12,6 +12,7 @@ import anywidget
 import numpy as np
 import traitlets
 
+from dlnotes._checks import check_choice
 from dlnotes.layers.attention import attention_weights, causal_mask
 from dlnotes.widgets._bundle import HERE, css, esm
 
@@ -75,11 +76,7 @@ class AttentionExplorer(anywidget.AnyWidget):
     @traitlets.validate("dk", "mask")
     def _check_choice(self, proposal):
         name = proposal.trait.name
-        allowed = self.options[f"{name}s"]
-        if proposal.value not in allowed:
-            raise ValueError(f"AttentionExplorer: {name} must be one of {', '.join(map(str, allowed))}, "
-                             f"got {proposal.value!r}")
-        return proposal.value
+        return check_choice(proposal.value, name, "AttentionExplorer", self.options[f"{name}s"])
 
     @property
     def weights(self):

@@ -13,6 +13,7 @@ import anywidget
 import traitlets
 
 from dlnotes import gradflow
+from dlnotes._checks import check_choice
 from dlnotes.widgets._bundle import css, esm
 
 DEPTHS = (2, 5, 10, 20, 30, 50)
@@ -89,12 +90,7 @@ class GradientExplorer(anywidget.AnyWidget):
     @traitlets.validate("depth", "width", "activation", "init")
     def _check_choice(self, proposal):
         name = proposal.trait.name
-        allowed = self.options[f"{name}s"]
-        if proposal.value not in allowed:
-            raise ValueError(
-                f"GradientExplorer: {name} must be one of {', '.join(map(str, allowed))}, got {proposal.value!r}"
-            )
-        return proposal.value
+        return check_choice(proposal.value, name, "GradientExplorer", self.options[f"{name}s"])
 
     @property
     def config(self):

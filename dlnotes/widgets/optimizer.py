@@ -13,7 +13,7 @@ import anywidget
 import traitlets
 
 from dlnotes import surfaces, trajectories
-from dlnotes._checks import check_int, check_real
+from dlnotes._checks import check_choice, check_int, check_real
 from dlnotes.widgets._bundle import css, esm
 
 _LABELS = {
@@ -63,12 +63,6 @@ def _surface_info(name):
 SURFACE_INFO = {name: _surface_info(name) for name in surfaces.NAMES}
 
 
-def _choice(value, options, name):
-    if value not in options:
-        raise ValueError(f"OptimizerExplorer: {name} must be one of {', '.join(options)}, got {value!r}")
-    return value
-
-
 class OptimizerExplorer(anywidget.AnyWidget):
     """Optimiser paths on a 2-D surface, with a loss-versus-step panel. Traits (all synced):
 
@@ -97,7 +91,7 @@ class OptimizerExplorer(anywidget.AnyWidget):
     fixed_hyper = traitlets.Dict(FIXED_HYPER).tag(sync=True)
 
     def __init__(self, surface="quadratic", **kwargs):
-        _choice(surface, surfaces.NAMES, "surface")
+        check_choice(surface, "surface", "OptimizerExplorer", surfaces.NAMES)
         defaults = {"lrs": DEFAULT_LRS[surface], "start": list(SURFACE_INFO[surface]["start"])}
         super().__init__(surface=surface, **{**defaults, **kwargs})
         self.observe(self._reset_for_surface, "surface")
@@ -111,7 +105,7 @@ class OptimizerExplorer(anywidget.AnyWidget):
 
     @traitlets.validate("surface")
     def _check_surface(self, proposal):
-        return _choice(proposal.value, surfaces.NAMES, "surface")
+        return check_choice(proposal.value, "surface", "OptimizerExplorer", surfaces.NAMES)
 
     @traitlets.validate("condition")
     def _check_condition(self, proposal):
@@ -119,7 +113,8 @@ class OptimizerExplorer(anywidget.AnyWidget):
 
     @traitlets.validate("optimizers")
     def _check_optimizers(self, proposal):
-        chosen = [_choice(name, trajectories.OPTIMIZERS, "optimizers[i]") for name in proposal.value]
+        chosen = [check_choice(name, "optimizers[i]", "OptimizerExplorer", trajectories.OPTIMIZERS)
+                  for name in proposal.value]
         return [name for name in trajectories.OPTIMIZERS if name in chosen]
 
     @traitlets.validate("lrs")
