@@ -25,6 +25,14 @@ JOBS   ?= 2
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
+# The stored outputs are reproduced bit for bit on any x86-64 machine: NumPy's and OpenBLAS's
+# kernels are held to AVX2 (x86-64-v3), so an AVX-512 machine rounds sums exactly as an AVX2 one.
+# Without this, a training run that diverges amplifies a last-bit difference into a different
+# printed number (seen: 8 cells of chapters 5-7). CONTRIBUTING.md, "Stored outputs", says more.
+ifeq ($(shell uname -m),x86_64)
+export OPENBLAS_CORETYPE ?= Haswell
+export NPY_DISABLE_CPU_FEATURES ?= X86_V4 AVX512_ICL AVX512_SPR
+endif
 
 .PHONY: venv book gettext test unit notebooks bench lab pdf clean dist colab-check binder-check
 
