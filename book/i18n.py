@@ -17,14 +17,23 @@ catalogues in step with the English text::
 
 Both take the book's folder (default: the current one) and ``--path-output`` as ``jupyter-book
 build`` does: everything goes below ``<path-output>/_build``.
+
+Figures: a figure's caption (``mystnb.figure.caption`` in the cell's metadata) is a message like any
+paragraph. Its alt text (``mystnb.image.alt``) is one too, in the chapter's catalogue with an
+extracted comment (``#. alt text of figure ...``): myst-nb builds the image nodes while parsing, so
+Sphinx's own translation pass replaces their ``alt`` in the Chinese edition, and the extraction
+keeps the figures that myst-nb would otherwise leave out of the gettext build (see
+``GETTEXT_OUTPUTS``).
 """
 
 import argparse
+import json
 import subprocess
 import sys
 from os import path
 from pathlib import Path
 
+from babel.messages.pofile import read_po, write_po
 from sphinx import addnodes
 from sphinx.locale import init as init_locale
 from sphinx.transforms import SphinxTransform
@@ -50,6 +59,12 @@ ZH_CONFIG = {
         ),
     },
 }
+
+# myst-nb keeps one output of each mime bundle, chosen by the builder's priority list, in a
+# post-transform; it has no list for the gettext builder, so every output, figures included, would
+# vanish before Sphinx extracts the messages. Images (as html ranks them) keep their alt text.
+GETTEXT_OUTPUTS = [("gettext", mime, rank) for rank, mime in
+                   enumerate(["image/svg+xml", "image/png", "image/gif", "image/jpeg"], 1)]
 
 # What the link to the other edition says, in the language of the edition it leads to.
 SWITCH = {
@@ -172,13 +187,48 @@ def build_html(book, path_output):
     return run_sphinx(book, build, "html", build / "html" / SUBDIR, ZH_CONFIG, strict=True)
 
 
+def figures(notebook):
+    """The figures of a notebook: one dict per figure cell, with its ``name``, ``caption`` and ``alt``
+    (each ``None`` when the cell's ``mystnb`` metadata does not set it)."""
+    cells = json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"]
+    found = []
+    for cell in cells:
+        options = cell.get("metadata", {}).get("mystnb", {})
+        figure, image = options.get("figure", {}), options.get("image", {})
+        if figure or image:
+            found.append({"name": figure.get("name"), "caption": figure.get("caption"), "alt": image.get("alt")})
+    return found
+
+
+def mark_alt_texts(pot_dir, book):
+    """Give every figure's alt text in the templates under ``pot_dir`` an extracted comment (``#.``)
+    that names the figure, for translators (an alt text reads like a paragraph out of context)."""
+    for pot in sorted(pot_dir.rglob("*.pot")):
+        notebook = Path(book) / pot.relative_to(pot_dir).with_suffix(".ipynb")
+        if not notebook.exists():
+            continue
+        names = {figure["alt"]: figure["name"] or "without a name" for figure in figures(notebook)}
+        with open(pot, "rb") as f:
+            template = read_po(f)
+        for message in template:
+            if message.id in names:
+                message.auto_comments = [f"alt text of figure {names[message.id]}"]
+        with open(pot, "wb") as f:
+            write_po(f, template)
+
+
 def extract_messages(book, path_output):
-    """Write the English messages of every document to ``_build/gettext/**.pot``; return that folder."""
+    """Write the English messages of every document to ``_build/gettext/**.pot``; return that folder.
+
+    The messages include each figure's alt text, marked as such (``mark_alt_texts``).
+    """
     build = build_paths(book, path_output)
     pot = build / "gettext"
-    overrides = {"gettext_compact": False, "nb_execution_mode": "off"}
+    overrides = {"gettext_compact": False, "nb_execution_mode": "off",
+                 "nb_mime_priority_overrides": GETTEXT_OUTPUTS}
     if run_sphinx(book, build, "gettext", pot, overrides, strict=False):
         raise RuntimeError(f"i18n: extracting the messages of {book} failed (see the log above)")
+    mark_alt_texts(pot, book)
     return pot
 
 

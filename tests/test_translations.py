@@ -173,6 +173,24 @@ def test_glossary_page_leads_with_the_chinese_term():
             assert definition.startswith(f"**{english}** — "), definition
 
 
+CHAPTERS = sorted((ROOT / "chapters").glob("0*.ipynb"))
+
+
+@pytest.mark.parametrize("notebook", CHAPTERS, ids=lambda p: p.stem)
+def test_every_figure_has_its_caption_and_alt_text_translated(notebook):
+    """A figure's caption and its alt text (what a screen reader reads) are messages of the
+    chapter's catalogue, translated; each alt text is marked for the translator as one."""
+    figures = i18n.figures(notebook)
+    assert figures and all(f["alt"] and f["caption"] for f in figures), "every figure has both"
+    messages = {m.id: m for m in catalogue(MESSAGES / "chapters" / f"{notebook.stem}.po") if m.id}
+    untranslated = [text[:60] for f in figures for text in (f["alt"], f["caption"])
+                    if text not in messages or not messages[text].string]
+    assert untranslated == []
+    unmarked = [f["name"] for f in figures
+                if not any(c.startswith("alt text of figure") for c in messages[f["alt"]].auto_comments)]
+    assert unmarked == []
+
+
 def test_catalogues_follow_the_english_text(tmp_path):
     """Every message of the English sources is in its catalogue: run `make gettext` after editing."""
     pot_dir = i18n.extract_messages(ROOT, tmp_path)

@@ -144,3 +144,21 @@ def test_explorers_speak_chinese_with_the_same_numbers(browser, server, name, ro
     assert not CJK.search(shown[""])
     numbers = [sorted(re.findall(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?", shown[edition])) for edition in ("", ZH)]
     assert numbers[0] == numbers[1]
+
+
+FIGURE_ALT = re.compile(r'<figure\b.*?<img\b[^>]*\balt="([^"]*)"', re.S)
+CHAPTER_PAGES = [name for name in PAGES if re.match(r"chapters/0\d_", name)]
+
+
+@pytest.mark.parametrize("name", CHAPTER_PAGES)
+def test_figures_have_chinese_alt_text(fetch, server, name):
+    """A screen reader on a Chinese page reads each figure's description in Chinese: every figure
+    has the same number of images as in English, and each image's alt text is Chinese."""
+    alts = {}
+    for edition in ("", ZH):
+        status, html = fetch(server + edition + name)
+        assert status == 200
+        alts[edition] = FIGURE_ALT.findall(html)
+    assert alts[""] and len(alts[ZH]) == len(alts[""])
+    assert not any(CJK.search(alt) for alt in alts[""])
+    assert [alt[:50] for alt in alts[ZH] if not CJK.search(alt)] == []
