@@ -73,12 +73,14 @@ def check_real(value, name, where, low=None, high=None, low_open=False, high_ope
     return value
 
 
-def check_int(value, name, where, low=None):
-    """Check an integer hyper-parameter (bools refused), optionally ``>= low``."""
+def check_int(value, name, where, low=None, high=None):
+    """Check an integer hyper-parameter (bools refused), optionally ``>= low`` and ``<= high``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{where}: {name} must be an integer, got {type(value).__name__}")
     if low is not None and value < low:
         raise ValueError(f"{where}: {name} must be >= {low}, got {value}")
+    if high is not None and value > high:
+        raise ValueError(f"{where}: {name} must be <= {high}, got {value}")
     return int(value)
 
 
@@ -147,16 +149,28 @@ def check_axis(axis, ndim, name, where):
     return tuple(sorted(normal))
 
 
-def check_rows(X, y, where, x_name="X", y_name="y"):
-    """X as a float array with at least one axis and y as an array with one entry per row of X."""
-    X = as_float_array(X, x_name, where)
-    y = np.asarray(y)
+def check_one_axis(axis, array, where, array_name="x"):
+    """``axis`` (an int; negative counts from the end) as a non-negative index into ``array.shape``."""
+    axis = check_int(axis, "axis", where)
+    if array.ndim == 0:
+        raise ValueError(f"{where}: axis must name an axis of {array_name}, which has shape (), got {axis}")
+    if not -array.ndim <= axis < array.ndim:
+        raise ValueError(f"{where}: axis must be in [{-array.ndim}, {array.ndim - 1}] for {array_name} "
+                         f"of shape {tuple(array.shape)}, got {axis}")
+    return axis % array.ndim
+
+
+def check_rows(X, y, where, *, min_rows=0):
+    """X (an array with a row axis) and y (one entry per row of X), each as an array of its own
+    dtype; at least ``min_rows`` rows."""
+    X, y = np.asarray(X), np.asarray(y)
     if X.ndim == 0:
-        raise ValueError(f"{where}: {x_name} must have a row axis, got a scalar")
+        raise ValueError(f"{where}: X must have a row axis, got a scalar")
+    if len(X) < min_rows:
+        count = "one row" if min_rows == 1 else f"{min_rows} rows"
+        raise ValueError(f"{where}: X must have at least {count}, got shape {X.shape}")
     if y.ndim == 0 or y.shape[0] != X.shape[0]:
-        raise ValueError(
-            f"{where}: {y_name} must have one entry per row of {x_name} ({X.shape[0]}), got shape {y.shape}"
-        )
+        raise ValueError(f"{where}: y must have one entry per row of X ({X.shape[0]}), got shape {y.shape}")
     return X, y
 
 

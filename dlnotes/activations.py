@@ -18,7 +18,7 @@ import math
 import numpy as np
 from scipy.special import erfc
 
-from dlnotes._checks import as_float_array, check_int, check_real
+from dlnotes._checks import as_float_array, check_one_axis, check_real
 
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -141,20 +141,10 @@ def gelu_tanh_grad(x):
     return _saturated(x, grad)
 
 
-def _check_axis(x, axis, where):
-    """Return ``axis`` if it names an axis of ``x`` (negative counts from the end)."""
-    axis = check_int(axis, "axis", where)
-    if not -x.ndim <= axis < x.ndim:
-        raise ValueError(
-            f"{where}: axis must be in [{-x.ndim}, {x.ndim}) for x of shape {tuple(x.shape)}, got {axis}"
-        )
-    return axis
-
-
 def _shifted(x, axis, where):
     """x − max(x) along ``axis``: every entry ≤ 0, so exp never overflows. Softmax is shift-invariant."""
     x = as_float_array(x, "x", where)
-    axis = _check_axis(x, axis, where)
+    axis = check_one_axis(axis, x, where)
     return x - np.max(x, axis=axis, keepdims=True, initial=-np.inf), axis
 
 

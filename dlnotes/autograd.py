@@ -20,7 +20,7 @@ import numbers
 import numpy as np
 
 from dlnotes import activations
-from dlnotes._checks import as_float_array, check_bool, check_generator
+from dlnotes._checks import as_float_array, check_axis, check_bool, check_generator
 
 
 class Tensor:
@@ -355,16 +355,9 @@ def _check_broadcast(a, b, op, shapes=None):
 
 
 def _axes(axis, ndim, where):
-    """Normalise ``axis`` (None, an int or a tuple of ints) to a tuple of non-negative axes."""
-    if axis is None:
-        return tuple(range(ndim))
-    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
-    for ax in axes:
-        if isinstance(ax, bool) or not isinstance(ax, numbers.Integral) or not -ndim <= ax < ndim:
-            raise ValueError(f"{where}: axis must be None or integers in [{-ndim}, {ndim}), got {axis!r}")
-    if len({ax % ndim for ax in axes}) != len(axes):
-        raise ValueError(f"{where}: axis must not repeat an axis, got {axis!r}")
-    return tuple(sorted(ax % ndim for ax in axes))
+    """``axis`` (None: every axis; an int; a tuple or list of ints) as a sorted tuple of non-negative axes."""
+    axes = check_axis(tuple(axis) if isinstance(axis, list) else axis, ndim, "axis", where)
+    return tuple(range(ndim)) if axes is None else axes
 
 
 def zero_grad(params):

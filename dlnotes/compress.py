@@ -61,7 +61,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from dlnotes._checks import as_float_array, check_int, check_nonempty, check_real
+from dlnotes._checks import as_float_array, check_choice, check_int, check_nonempty, check_one_axis, check_real
 
 _SCHEMES = ("symmetric", "affine")
 _MIN_SCALE = float(np.finfo(np.float32).eps)  # torch observers' eps
@@ -123,15 +123,6 @@ def global_magnitude_masks(weights, sparsity):
     return [m.reshape(w.shape) for m, w in zip(np.split(keep, ends), arrays)]
 
 
-def _check_axis(axis, array, name, where):
-    """``axis`` as a non-negative index into ``array.shape`` (negative values count from the end)."""
-    axis = check_int(axis, "axis", where)
-    if not -array.ndim <= axis < array.ndim:
-        interval = f"[{-array.ndim}, {array.ndim - 1}]"
-        raise ValueError(f"{where}: axis must be in {interval} for {name} of shape {array.shape}, got {axis}")
-    return axis % array.ndim
-
-
 def channel_prune_mask(w, fraction, axis=0, norm=1):
     """Structured pruning: remove whole slices along ``axis`` with the smallest L_p norm.
 
@@ -147,7 +138,7 @@ def channel_prune_mask(w, fraction, axis=0, norm=1):
     w = _weight(w, "w", where)
     if w.ndim < 2:
         raise ValueError(f"{where}: w must have at least 2 dimensions (channels × something), got shape {w.shape}")
-    axis = _check_axis(axis, w, "w", where)
+    axis = check_one_axis(axis, w, where, "w")
     p = check_real(norm, "norm", where, low=0.0, low_open=True) if norm != np.inf else np.inf
     others = tuple(d for d in range(w.ndim) if d != axis)
     a = np.abs(w)
@@ -200,9 +191,7 @@ def _check_bits(bits, where):
 
 
 def _check_scheme(scheme, where):
-    if scheme not in _SCHEMES:
-        raise ValueError(f"{where}: scheme must be 'symmetric' or 'affine', got {scheme!r}")
-    return scheme
+    return check_choice(scheme, "scheme", where, _SCHEMES)
 
 
 def qrange(bits=8, scheme="symmetric"):
@@ -223,7 +212,7 @@ def _finite_input(x, where):
 
 def _channel_axis(x, axis, where):
     """None (per tensor) or the channel axis as a non-negative int."""
-    return None if axis is None else _check_axis(axis, x, "x", where)
+    return None if axis is None else check_one_axis(axis, x, where)
 
 
 def _qparam_shape(x, axis):

@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from dlnotes._checks import check_bool, check_generator, check_int, check_real
+from dlnotes._checks import check_bool, check_generator, check_int, check_real, check_rows
 
 
 class Split(NamedTuple):
@@ -27,16 +27,6 @@ class Split(NamedTuple):
     train: tuple
     val: tuple
     test: tuple
-
-
-def _rows(X, y, where):
-    """X and y as arrays with one entry of y per row of X (at least one row)."""
-    X, y = np.asarray(X), np.asarray(y)
-    if X.ndim == 0 or len(X) == 0:
-        raise ValueError(f"{where}: X must have at least one row, got shape {X.shape}")
-    if y.shape[:1] != X.shape[:1]:
-        raise ValueError(f"{where}: y must have one entry per row of X ({len(X)}), got shape {y.shape}")
-    return X, y
 
 
 def spirals(n_per_class, n_classes=3, noise=0.2, *, rng):
@@ -136,7 +126,7 @@ def train_val_test_split(X, y, fractions=(0.7, 0.15, 0.15), *, rng, stratify=Fal
     when stratifying.
     """
     where = "train_val_test_split"
-    X, y = _rows(X, y, where)
+    X, y = check_rows(X, y, where, min_rows=1)
     if not isinstance(fractions, (tuple, list)):
         raise TypeError(f"{where}: fractions must be three numbers (train, val, test), got {type(fractions).__name__}")
     fractions = tuple(check_real(f, "fractions", where, low=0.0, high=1.0) for f in fractions)
@@ -190,7 +180,7 @@ def batches(X, y, batch_size, rng=None):
     In order when ``rng`` is None; in a fresh random order each call when an ``rng`` is given,
     which is what one epoch of mini-batch SGD wants. Arguments are checked at the call.
     """
-    X, y = _rows(X, y, "batches")
+    X, y = check_rows(X, y, "batches", min_rows=1)
     size = check_int(batch_size, "batch_size", "batches", low=1)
     order = np.arange(len(X)) if rng is None else check_generator(rng, "batches").permutation(len(X))
     return ((X[order[i:i + size]], y[order[i:i + size]]) for i in range(0, len(X), size))

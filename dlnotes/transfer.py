@@ -21,18 +21,17 @@ import copy
 
 import numpy as np
 
-from dlnotes._checks import as_float_array, check_generator, check_int, check_real
+from dlnotes._checks import as_float_array, check_generator, check_int, check_real, check_rows
 from dlnotes.activations import log_softmax, softmax
 from dlnotes.layers.container import Sequential
 from dlnotes.layers.linear import Linear
 
 
 def _labelled(X, y, where):
-    X, y = np.asarray(X), np.asarray(y)
+    """X and y (one class label per row of X: a 1-D integer array)."""
+    X, y = check_rows(X, y, where)
     if y.ndim != 1 or y.dtype.kind not in "iu":
         raise ValueError(f"{where}: y must be a 1-D integer array of class labels, got shape {y.shape} dtype {y.dtype}")
-    if X.ndim == 0 or len(X) != len(y):
-        raise ValueError(f"{where}: X must have one row per label ({len(y)}), got shape {X.shape}")
     return X, y
 
 

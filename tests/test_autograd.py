@@ -254,11 +254,11 @@ def test_bad_inputs():
         Tensor("abc")
     with pytest.raises(TypeError, match=r"Tensor: other must be a real numeric array, got dtype <U1"):
         x + "a"
-    with pytest.raises(ValueError, match=r"Tensor.sum: axis must be None or integers in \[-2, 2\), got 2"):
+    with pytest.raises(ValueError, match=r"Tensor.sum: axis must be in \[-2, 1\] for 2 axes, got 2"):
         x.sum(axis=2)
-    with pytest.raises(ValueError, match=r"Tensor.mean: axis must be None or integers in \[-2, 2\), got \(0, 1.5\)"):
+    with pytest.raises(TypeError, match=r"Tensor.mean: axis must be None, an int or a tuple of ints, got \(0, 1.5\)"):
         x.mean(axis=(0, 1.5))
-    with pytest.raises(ValueError, match=r"log_softmax: axis must be in \[-2, 2\)"):
+    with pytest.raises(ValueError, match=r"log_softmax: axis must be in \[-2, 1\] for x of shape \(2, 3\), got 5"):
         x.log_softmax(axis=5)
     with pytest.raises(ValueError, match=r"Tensor @: operands must have at least one axis"):
         x @ Tensor(2.0)

@@ -355,7 +355,7 @@ def test_bad_axis():
 
 
 def test_other_bad_inputs():
-    with pytest.raises(ValueError, match="quantize: scheme must be 'symmetric' or 'affine', got 'asym'"):
+    with pytest.raises(ValueError, match="quantize: scheme must be one of symmetric, affine, got 'asym'"):
         C.quantize(np.ones(3), scheme="asym")
     with pytest.raises(ValueError, match="quantize: x must be finite"):
         C.quantize(np.array([1.0, np.nan]))

@@ -42,7 +42,7 @@ def test_select_classes_keeps_rows_in_order_and_renumbers():
         (np.zeros((3, 2)), np.array([0.0, 1.0, 1.0]), [0],
          "select_classes: y must be a 1-D integer array of class labels, got shape (3,) dtype float64"),
         (np.zeros((2, 2)), np.array([0, 1, 1]), [0],
-         "select_classes: X must have one row per label (3), got shape (2, 2)"),
+         "select_classes: y must have one entry per row of X (2), got shape (3,)"),
         (np.zeros((3, 2)), np.array([0, 1, 1]), [],
          "select_classes: classes must be a non-empty list of integer labels, got []"),
         (np.zeros((3, 2)), np.array([0, 1, 1]), [1, 1], "select_classes: classes must not repeat a label, got [1, 1]"),
