@@ -12,7 +12,7 @@ import pytest
 from dlnotes import gradflow, surfaces, trajectories
 from dlnotes.widgets import OptimizerExplorer, gradient_explorer, optimizer_explorer
 from dlnotes.widgets.gradient import DEPTHS, WIDTHS
-from dlnotes.widgets.optimizer import DEFAULT_LRS
+from dlnotes.widgets.optimizer import DEFAULT_LRS, MAX_STEPS
 
 JS = Path(__file__).parent / "js"
 NODE = shutil.which("node")
@@ -55,9 +55,9 @@ def test_optimizer_explorer_defaults():
 @pytest.mark.parametrize("surface, condition", [("quadratic", 1.0), ("quadratic", 10.0), ("quadratic", 100.0)]
                          + [(name, None) for name in surfaces.NAMES if name != "quadratic"])
 def test_default_learning_rates_converge_on_every_surface(surface, condition):
-    # The promise next to DEFAULT_LRS: finite for the widget's 5000 steps, ending within 0.15 of a minimum,
+    # The promise next to DEFAULT_LRS: finite for the widget's MAX_STEPS steps, ending within 0.15 of a minimum,
     # on the quadratic at both ends of the condition slider (κ = 1 … 100) and at the widget's default κ.
-    traits = {"steps": 5000, **({"condition": condition} if condition else {})}
+    traits = {"steps": MAX_STEPS, **({"condition": condition} if condition else {})}
     w = optimizer_explorer(surface, trajectories.OPTIMIZERS, **traits)
     minima = np.array(surfaces.get(surface).minima)
     for name, path in w.paths.items():

@@ -159,7 +159,7 @@ function buildControls(root, model, t) {
       value: model.get("condition"), onInput: (v) => save(model, { condition: Number(v.toPrecision(3)) }),
     }),
     steps: slider(top, {
-      label: t.steps, control: "steps", min: 10, max: 1000, step: 10,
+      label: t.steps, control: "steps", min: 10, max: model.get("max_steps"), step: 10,
       value: model.get("steps"), onInput: (v) => save(model, { steps: v }),
     }),
   };

@@ -33,7 +33,7 @@ def _lrs(gradient, adagrad, adaptive, **own):
 
 
 # Starting learning rates. With every other control at its default, each optimiser converges on
-# every surface: its path stays finite for 5000 steps (the most the widget allows) and ends within
+# every surface: its path stays finite for MAX_STEPS steps (the most the widget allows) and ends within
 # 0.15 of a minimum, on the quadratic for every condition number the slider offers (κ ≤ 100). That
 # caps the SGD family's rate on the quadratic below Nesterov's limit 2(1 + μ)/((1 + 2μ)·κ) ≈ 0.0136
 # at μ = 0.9, κ = 100 (SGD's own is 2/κ = 0.02). RMSprop's step does not shrink with the gradient,
@@ -62,6 +62,10 @@ def _surface_info(name):
 
 SURFACE_INFO = {name: _surface_info(name) for name in surfaces.NAMES}
 
+# The most steps the widget runs: the ``steps`` trait refuses more, and the steps slider ends here
+# (the front end reads it from the ``max_steps`` trait).
+MAX_STEPS = 5000
+
 
 class OptimizerExplorer(anywidget.AnyWidget):
     """Optimiser paths on a 2-D surface, with a loss-versus-step panel. Traits (all synced):
@@ -69,7 +73,7 @@ class OptimizerExplorer(anywidget.AnyWidget):
     surface: one of surfaces.NAMES; condition: κ ≥ 1 of the quadratic
     optimizers: the shown subset of trajectories.OPTIMIZERS; lrs: {optimizer: lr ≥ 0} for all of them
     momentum: μ in (0, 1) of momentum and nesterov; beta1, beta2 in [0, 1) of Adam and AdamW;
-    weight_decay: λ ≥ 0 of AdamW; steps: 1 … 5000; start: [x, y]
+    weight_decay: λ ≥ 0 of AdamW; steps: 1 … MAX_STEPS (5000); start: [x, y]
 
     Changing ``surface`` resets ``start`` and ``lrs`` to that surface's defaults.
     """
@@ -86,6 +90,7 @@ class OptimizerExplorer(anywidget.AnyWidget):
     beta2 = traitlets.Float(0.999).tag(sync=True)
     weight_decay = traitlets.Float(0.01).tag(sync=True)
     steps = traitlets.Int(150).tag(sync=True)
+    max_steps = traitlets.Int(MAX_STEPS, read_only=True).tag(sync=True)
     start = traitlets.List(traitlets.Float()).tag(sync=True)
     surface_info = traitlets.Dict(SURFACE_INFO).tag(sync=True)
     fixed_hyper = traitlets.Dict(FIXED_HYPER).tag(sync=True)
@@ -140,10 +145,7 @@ class OptimizerExplorer(anywidget.AnyWidget):
 
     @traitlets.validate("steps")
     def _check_steps(self, proposal):
-        steps = check_int(proposal.value, "steps", "OptimizerExplorer", low=1)
-        if steps > 5000:
-            raise ValueError(f"OptimizerExplorer: steps must be <= 5000, got {steps}")
-        return steps
+        return check_int(proposal.value, "steps", "OptimizerExplorer", low=1, high=MAX_STEPS)
 
     @traitlets.validate("start")
     def _check_start(self, proposal):

@@ -145,3 +145,22 @@ def test_explorers_speak_chinese_on_a_chinese_page(browser, server, name, words)
         assert [word for word in words if word not in text] == []
     finally:
         context.close()
+
+
+def test_steps_slider_ends_at_the_widgets_limit(browser, server):
+    """The steps slider reaches exactly the most steps the Python widget accepts (MAX_STEPS),
+    and the explorer runs them."""
+    from dlnotes.widgets.optimizer import MAX_STEPS
+
+    page, _, log = open_page(browser, server, OPT)
+    try:
+        steps = '.dln-opt input[data-control="steps"]'
+        assert page.locator(steps).get_attribute("max") == str(MAX_STEPS)
+        tab_to(page, steps)
+        page.keyboard.press("End")
+        shown, announced = shown_and_announced(page, steps)
+        assert shown == announced == str(MAX_STEPS)
+        assert page.locator(".dln-opt .dln-summary").text_content().startswith(f"After {MAX_STEPS} steps")
+        assert log.errors == []
+    finally:
+        page.context.close()
