@@ -1,6 +1,6 @@
 """Bytes and requests of each page of a built book, loaded in headless Chromium with an empty cache.
 
-    .venv/bin/python benchmarks/bench_pages.py _build/html            # after `make book`
+    .venv/bin/python benchmarks/bench_pages.py                        # _build/html, after `make book`
     .venv/bin/python benchmarks/bench_pages.py SITE --top 3           # and each page's 3 largest files
 
 Prints one Markdown table row per page (the table of "Page weight" in benchmarks/README.md), with
@@ -15,7 +15,8 @@ from functools import partial
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "book"))
+TESTS = Path(__file__).resolve().parents[1] / "tests"
+sys.path[:0] = [str(TESTS / "book"), str(TESTS)]  # pagekit (the page list) and browserkit (Chromium)
 
 from pagekit import CHROMIUM, CHROMIUM_FLAGS, PAGES, QuietHandler  # noqa: E402
 from test_page_weight import MB, measure  # noqa: E402
@@ -23,9 +24,13 @@ from test_page_weight import MB, measure  # noqa: E402
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("site", type=Path, help="the built HTML folder (_build/html)")
+    parser.add_argument("site", type=Path, nargs="?", default=TESTS.parent / "_build" / "html",
+                        help="the built HTML folder (default: _build/html)")
     parser.add_argument("--top", type=int, default=0, help="also list each page's N largest files")
     args = parser.parse_args()
+    if not (args.site / "index.html").exists():
+        print(f"bench_pages: no built book in {args.site}; run `make book` first (skipped)")
+        return
     pages = [name for name in PAGES if (args.site / name).exists()]
 
     from playwright.sync_api import sync_playwright
