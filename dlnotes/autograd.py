@@ -20,7 +20,7 @@ import numbers
 import numpy as np
 
 from dlnotes import activations
-from dlnotes._checks import as_float_array, check_axis, check_bool, check_generator
+from dlnotes._checks import as_float_array, check_axis, check_bool, check_choice, check_generator
 
 
 class Tensor:
@@ -375,8 +375,7 @@ class TensorMLP:
     """
 
     def __init__(self, sizes, *, rng, activation="tanh"):
-        if activation not in ("tanh", "relu", "sigmoid"):
-            raise ValueError(f"TensorMLP: activation must be 'tanh', 'relu' or 'sigmoid', got {activation!r}")
+        check_choice(activation, "activation", "TensorMLP", ("tanh", "relu", "sigmoid"))
         if len(sizes) < 2 or any(isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1 for n in sizes):
             raise ValueError(f"TensorMLP: sizes must be two or more positive integers, got {sizes!r}")
         check_generator(rng, "TensorMLP")

@@ -14,8 +14,8 @@ which is how torch.nn.init computes fans: a Linear weight (out, in) and a Conv2d
 
 Every function returns a new float64 array; randomness comes only from the ``rng``
 (a numpy.random.Generator) that the caller passes, always by keyword and always last, as
-torch.nn.init takes its ``generator``: ``kaiming_uniform(shape, a=math.sqrt(5), rng=rng)``. The draws follow the same distributions
-as torch.nn.init, not the same random streams.
+torch.nn.init takes its ``generator``: ``kaiming_uniform(shape, a=math.sqrt(5), rng=rng)``.
+The draws follow the same distributions as torch.nn.init, not the same random streams.
 """
 
 import math

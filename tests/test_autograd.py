@@ -262,7 +262,7 @@ def test_bad_inputs():
         x.log_softmax(axis=5)
     with pytest.raises(ValueError, match=r"Tensor @: operands must have at least one axis"):
         x @ Tensor(2.0)
-    with pytest.raises(ValueError, match=r"TensorMLP: activation must be 'tanh', 'relu' or 'sigmoid', got 'gelu'"):
+    with pytest.raises(ValueError, match=r"TensorMLP: activation must be one of tanh, relu, sigmoid, got 'gelu'"):
         TensorMLP([2, 3], rng=np.random.default_rng(0), activation="gelu")
     with pytest.raises(ValueError, match=r"TensorMLP: sizes must be two or more positive integers, got \[2\]"):
         TensorMLP([2], rng=np.random.default_rng(0))

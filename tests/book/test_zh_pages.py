@@ -28,6 +28,7 @@ SWITCH_HREF = re.compile(r'<a class="[^"]*dln-language-switch[^"]*" href="([^"]+
 EXPLORERS = [
     ("chapters/02_basics.html", ".dln-grad", "gradient.js"),
     ("chapters/05_training.html", ".dln-opt", "optimizer.js"),
+    ("chapters/06_models.html", ".dln-attn", "attention.js"),
 ]
 
 
