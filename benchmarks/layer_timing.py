@@ -3,9 +3,10 @@
     times, gap = time_forward_backward(ours, theirs, lambda m, xt: m(xt)[0], x, grad, threads=1, rounds=30)
 
 ``ours`` is a dlnotes layer (``forward(x)``, then ``backward(grad)`` returning d loss / d x);
-``theirs`` the torch module and ``call(theirs, xt)`` its output tensor for the input tensor. Both run under the same BLAS thread
-limit, in interleaved rounds (dlnotes.timing.median_times). Returns ({"dlnotes": s, "torch": s},
-max |d x difference|), the second a check that the two computed the same gradient.
+``theirs`` is the torch module, and ``call(theirs, xt)`` gives its output tensor for the input
+tensor. Both run under the same BLAS thread limit, in interleaved rounds
+(dlnotes.timing.median_times). Returns ({"dlnotes": s, "torch": s}, max |d x difference|), the
+second a check that the two computed the same gradient.
 """
 
 import numpy as np
